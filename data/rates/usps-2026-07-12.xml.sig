@@ -1,0 +1,10 @@
+Postmeter-Package-Signature: 1
+Name: usps-2026-07-12
+Content-Type: application/vnd.postmeter.rates+xml
+Version: 1
+Length: 12139
+SHA-256: 56929acc9bc84ce01fc40d73eef0b0121314a977ace48745cb6a11f0b8b120ab
+Signed: 2026-12-03T22:09:04Z
+Expires: 2030-01-01T00:00:00Z
+Key-Fingerprint: 48fe9d676fc60de9beb774605f328fe4574b6ea493a772dc48175364b4530e9a
+Signature: id5+wQE6BiADCk4vZ7s6sdTHaInUpnFgGm7x2OA4S+eFDztWZO2ZSbJ/EPajv98Sqn02zeNKQ3Dba0URcq6HXw==

@@ -1,0 +1,23 @@
+/* pm-settings-page.h: Settings
+ *
+ * Users (supervisors only), the idle screen lock, and facts about this meter. What a
+ * role may not change is hidden or read-only, never merely refused after a tap.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "pm-access.h"
+
+G_BEGIN_DECLS
+
+#define PM_TYPE_SETTINGS_PAGE (pm_settings_page_get_type ())
+G_DECLARE_FINAL_TYPE (PmSettingsPage, pm_settings_page, PM, SETTINGS_PAGE, GtkWidget)
+
+void     pm_settings_page_set_user          (PmSettingsPage *self,
+                                             const PmUser   *user);
+void     pm_settings_page_set_state_dir     (PmSettingsPage *self,
+                                             const char     *state_dir);
+gboolean pm_settings_page_get_users_visible (PmSettingsPage *self);
+
+G_END_DECLS

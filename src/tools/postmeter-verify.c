@@ -1,0 +1,170 @@
+/* postmeter-verify: check a printed indicium from its image
+ *
+ *   postmeter-verify IMAGE.png --key PSD-PUBLIC-KEY.pem
+ *   postmeter-verify --payload INDICIUM.bin --key PSD-PUBLIC-KEY.pem
+ *
+ * Decodes the Data Matrix with libdmtx (not the encoder that made it), prints every field
+ * of the payload and checks the PSD's signature. Exit status: 0 the signature is valid,
+ * 1 the indicium is not valid (bad signature, malformed payload, or a specimen when
+ * --reject-specimen is given), 2 the image or key could not be read at all.
+ */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pm-indicium.h"
+#include "pm-indicium-scan.h"
+
+enum
+{
+  EXIT_VALID = 0,
+  EXIT_INVALID = 1,
+  EXIT_UNREADABLE = 2,
+};
+
+static char *
+format_mills (PmMills mills)
+{
+  return g_strdup_printf ("$%" G_GINT64_FORMAT ".%03d (%" G_GINT64_FORMAT " mills)",
+                          mills / 1000, (int) (mills % 1000), mills);
+}
+
+static void
+print_fields (const PmIndicium *indicium)
+{
+  g_autofree char *postage = format_mills (indicium->postage);
+  g_autofree char *ascending = format_mills (indicium->ascending);
+  g_autofree char *descending = format_mills (indicium->descending);
+  g_autofree char *date = pm_indicium_format_date (indicium->date_of_mailing);
+  g_autofree char *destination = pm_indicium_format_zip (indicium->destination_zip);
+  const char *category = pm_rate_category_get_name (indicium->rate_category);
+  const char *inscription = pm_rate_category_get_inscription (indicium->rate_category);
+
+  printf ("  version              0x%02x\n", indicium->version);
+  printf ("  algorithm            0x%02x (ECDSA P-256, SHA-256)\n", indicium->algorithm);
+  printf ("  certificate serial   %u\n", indicium->certificate_serial);
+  printf ("  meter                %s%08u (model %s, serial %u)\n", indicium->device_model,
+          indicium->device_serial, indicium->device_model, indicium->device_serial);
+  printf ("  postage              %s\n", postage);
+  printf ("  date of mailing      %s (%u)\n", date, indicium->date_of_mailing);
+  printf ("  origin ZIP           %05u\n", indicium->origin_zip);
+  printf ("  destination ZIP      %s\n", *destination != '\0' ? destination : "(none)");
+  printf ("  rate category        %u %s%s%s\n", indicium->rate_category,
+          category != NULL ? category : "(unknown)",
+          inscription != NULL && *inscription != '\0' ? ", " : "",
+          inscription != NULL ? inscription : "");
+  printf ("  ascending register   %s\n", ascending);
+  printf ("  descending register  %s\n", descending);
+  printf ("  software id          %s\n", indicium->software_id);
+  printf ("  flags                0x%02x%s\n", indicium->flags,
+          (indicium->flags & PM_INDICIUM_FLAG_SPECIMEN) ? " (specimen)" : "");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) payload = NULL;
+  g_autoptr(PmVerifyKey) key = NULL;
+  g_autofree char *key_path = NULL;
+  g_autofree char *payload_path = NULL;
+  g_autofree char *key_pem = NULL;
+  g_autofree char *fingerprint = NULL;
+  gboolean reject_specimen = FALSE;
+  gboolean decoded_ok;
+  PmIndicium indicium;
+  const GOptionEntry entries[] = {
+    { "key", 'k', 0, G_OPTION_ARG_FILENAME, &key_path,
+      "The PSD's public key (PEM), as exported by the PSD or its certificate", "FILE" },
+    { "payload", 0, 0, G_OPTION_ARG_FILENAME, &payload_path,
+      "Check raw payload bytes instead of an image", "FILE" },
+    { "reject-specimen", 0, 0, G_OPTION_ARG_NONE, &reject_specimen,
+      "Treat a specimen indicium as not valid (exit 1)", NULL },
+    { NULL },
+  };
+
+  setlocale (LC_ALL, "");
+
+  context = g_option_context_new ("[IMAGE.png] - check a postage indicium");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_description (context,
+    "Exit status: 0 valid, 1 not valid, 2 the image or key could not be read.");
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      fprintf (stderr, "postmeter-verify: %s\n", error->message);
+      return EXIT_UNREADABLE;
+    }
+
+  if (key_path == NULL || (payload_path == NULL && argc != 2)
+      || (payload_path != NULL && argc != 1))
+    {
+      fprintf (stderr, "Usage: postmeter-verify IMAGE.png --key PSD-PUBLIC-KEY.pem\n"
+                       "       postmeter-verify --payload INDICIUM.bin --key "
+                       "PSD-PUBLIC-KEY.pem\n");
+      return EXIT_UNREADABLE;
+    }
+
+  if (!g_file_get_contents (key_path, &key_pem, NULL, &error)
+      || (key = pm_verify_key_new_from_pem (key_pem, -1, &error)) == NULL)
+    {
+      fprintf (stderr, "postmeter-verify: cannot use the key “%s”: %s\n", key_path,
+               error->message);
+      return EXIT_UNREADABLE;
+    }
+
+  if (payload_path != NULL)
+    {
+      char *contents = NULL;
+      gsize length = 0;
+
+      if (!g_file_get_contents (payload_path, &contents, &length, &error))
+        {
+          fprintf (stderr, "postmeter-verify: %s\n", error->message);
+          return EXIT_UNREADABLE;
+        }
+      payload = g_bytes_new_take (contents, length);
+    }
+  else
+    {
+      payload = pm_indicium_scan_png (argv[1], &error);
+      if (payload == NULL)
+        {
+          fprintf (stderr, "postmeter-verify: %s\n", error->message);
+          printf ("UNREADABLE: %s\n", error->message);
+          return EXIT_UNREADABLE;
+        }
+    }
+
+  printf ("Indicium: %" G_GSIZE_FORMAT " bytes\n", g_bytes_get_size (payload));
+
+  decoded_ok = pm_indicium_decode (g_bytes_get_data (payload, NULL),
+                                   g_bytes_get_size (payload), &indicium, &error);
+  if (!decoded_ok)
+    {
+      printf ("NOT VALID: the symbol does not hold a Postmeter indicium: %s\n",
+              error->message);
+      return EXIT_INVALID;
+    }
+
+  print_fields (&indicium);
+  fingerprint = pm_verify_key_fingerprint (key);
+
+  if (!pm_indicium_verify (g_bytes_get_data (payload, NULL), g_bytes_get_size (payload), key,
+                           NULL, &error))
+    {
+      printf ("NOT VALID: %s (key %.16s…)\n", error->message, fingerprint);
+      return EXIT_INVALID;
+    }
+
+  if (indicium.flags & PM_INDICIUM_FLAG_SPECIMEN)
+    {
+      printf ("SIGNATURE VALID (key %.16s…), but this is a SPECIMEN - NOT VALID POSTAGE\n",
+              fingerprint);
+      return reject_specimen ? EXIT_INVALID : EXIT_VALID;
+    }
+
+  printf ("VALID: signature verified with the PSD's key %.16s…\n", fingerprint);
+  return EXIT_VALID;
+}

@@ -1,0 +1,460 @@
+/* test-datacenter.c: the reference data center's keys, command line and rules */
+#include <gio/gunixinputstream.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <string.h>
+
+#include "pm-connectivity.h"
+#include "pm-dc-pki.h"
+#include "pm-dc-server.h"
+#include "pm-net-services.h"
+#include "pm-psd-message.h"
+#include "pm-test-datacenter.h"
+
+/* A fresh folder inside this test's isolated directories (removed with them). */
+static char *
+test_make_dir (const char *name)
+{
+  char *path = g_build_filename (g_get_user_cache_dir (), name, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (path, 0700), ==, 0);
+  return path;
+}
+
+static char *
+tool_path (void)
+{
+  return g_build_filename (g_getenv ("POSTMETER_BUILD_ROOT"), "src", "datacenter",
+                           "postmeter-datacenter", NULL);
+}
+
+/* Runs the tool; returns its stdout and asserts the exit status. */
+static char *
+run_tool (int          expected_status,
+          char       **out_stderr,
+          const char  *first,
+          ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+  int status = 0;
+  va_list args;
+
+  g_ptr_array_add (argv, tool_path ());
+  va_start (args, first);
+  for (const char *a = first; a != NULL; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, g_strdup (a));
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, 0, NULL, NULL, &out, out_stderr, &status,
+                &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (WEXITSTATUS (status), ==, expected_status);
+  return out;
+}
+
+static void
+test_pki (void)
+{
+  g_autofree char *dir = test_make_dir ("pm-pki");
+  g_autofree char *ca_file = g_build_filename (dir, "ca.pem", NULL);
+  g_autofree char *cert_file = g_build_filename (dir, "server.pem", NULL);
+  g_autoptr(GTlsCertificate) ca = NULL;
+  g_autoptr(GTlsCertificate) cert = NULL;
+  g_autoptr(GSocketConnectable) right = g_network_address_new ("dc.example.com", 443);
+  g_autoptr(GSocketConnectable) loopback = g_network_address_new ("127.0.0.1", 443);
+  g_autoptr(GSocketConnectable) wrong = g_network_address_new ("evil.example.com", 443);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (pm_dc_pki_create (dir, "dc.example.com", &error));
+  g_assert_no_error (error);
+
+  ca = g_tls_certificate_new_from_file (ca_file, &error);
+  g_assert_no_error (error);
+  cert = g_tls_certificate_new_from_file (cert_file, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_tls_certificate_verify (cert, right, ca), ==, 0);
+  g_assert_cmpint (g_tls_certificate_verify (cert, loopback, ca), ==, 0);
+  g_assert_cmpint (g_tls_certificate_verify (cert, wrong, ca) & G_TLS_CERTIFICATE_BAD_IDENTITY,
+                   !=, 0);
+
+  /* A second init never overwrites a data center's keys. */
+  g_assert_false (pm_dc_pki_create (dir, "dc.example.com", &error));
+  g_assert_error (error, PM_DC_PKI_ERROR, PM_DC_PKI_ERROR_EXISTS);
+}
+
+static void
+test_cli (void)
+{
+  g_autofree char *dir = test_make_dir ("pm-cli");
+  g_autofree char *dc = g_build_filename (dir, "dc", NULL);
+  g_autofree char *key_file = g_build_filename (dir, "psd.pub.pem", NULL);
+  g_autofree char *package = g_build_filename (dir, "rates.xml", NULL);
+  g_autoptr(PmSigningKey) psd = pm_signing_key_generate (NULL);
+  g_autoptr(PmVerifyKey) psd_public = pm_signing_key_get_verify_key (psd);
+  g_autoptr(GBytes) pem = pm_verify_key_to_pem (psd_public);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_file_set_contents (key_file, g_bytes_get_data (pem, NULL),
+                       (gssize) g_bytes_get_size (pem), NULL);
+  g_file_set_contents (package, "<rates/>", -1, NULL);
+
+  out = run_tool (0, NULL, "init", dc, "--host", "dc.example.com", NULL);
+  g_assert_nonnull (strstr (out, "ca.pem"));
+  g_clear_pointer (&out, g_free);
+
+  out = run_tool (0, NULL, "register-device", dc, "--psd-serial", "4100007", "--psd-key",
+                  key_file, "--account", "ACME-7", "--origin-zip", "60601", NULL);
+  g_assert_nonnull (strstr (out, "registered as device PM0004100007"));
+  g_clear_pointer (&out, g_free);
+
+  out = run_tool (1, &err, "register-device", dc, "--psd-serial", "4100007", "--psd-key",
+                  key_file, "--account", "ACME-7", NULL);
+  g_assert_nonnull (strstr (err, "already registered"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  out = run_tool (0, NULL, "fund", dc, "ACME-7", "1500.25", NULL);
+  g_assert_cmpstr (out, ==, "Account ACME-7 now holds $1,500.25\n");
+  g_clear_pointer (&out, g_free);
+  out = run_tool (0, NULL, "fund", dc, "ACME-7", "99.75", NULL);
+  g_assert_cmpstr (out, ==, "Account ACME-7 now holds $1,600.00\n");
+  g_clear_pointer (&out, g_free);
+
+  out = run_tool (1, &err, "fund", dc, "ACME-7", "-5", NULL);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  out = run_tool (0, NULL, "publish-package", dc, package, "--type", "rates", "--name",
+                  "usps-domestic", "--version", "2", "--effective", "2026-07-12", NULL);
+  g_assert_cmpstr (out, ==, "Published rates usps-domestic version 2\n");
+  g_clear_pointer (&out, g_free);
+  out = run_tool (1, &err, "publish-package", dc, package, "--type", "rates", "--name",
+                  "usps-domestic", "--version", "2", NULL);
+  g_assert_nonnull (strstr (err, "publish a higher version"));
+  g_clear_pointer (&out, g_free);
+
+  out = run_tool (0, NULL, "list-uploads", dc, NULL);
+  g_assert_nonnull (strstr (out, "PM0004100007"));
+  g_clear_pointer (&out, g_free);
+
+  out = run_tool (1, &err, "serve", dir, NULL);
+  g_assert_nonnull (strstr (err, "has no data center keys"));
+}
+
+static void
+waiter_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+/* `serve` answers the 204 check and TLS with the CA `init` made. */
+static void
+test_cli_serve (void)
+{
+  g_autofree char *dir = test_make_dir ("pm-serve");
+  g_autofree char *ca = g_build_filename (dir, "ca.pem", NULL);
+  g_autofree char *tool = tool_path ();
+  g_autofree char *line = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInputStream) stdout_stream = NULL;
+  g_autoptr(GDataInputStream) data = NULL;
+  g_autoptr(PmAllowlist) allowlist = pm_allowlist_new ();
+  g_autoptr(PmNetClient) client = NULL;
+  g_autofree char *check = NULL;
+  g_autofree char *explanation = NULL;
+  const char *argv[] = { tool, "serve", dir, "--address", "127.0.0.1", "--port", "0",
+                         "--http-port", "0", NULL };
+  guint https_port = 0, http_port = 0;
+  GAsyncResult *result = NULL;
+  int wait_status = 0;
+  GPid pid;
+  int out_fd;
+
+  out = run_tool (0, NULL, "init", dir, "--host", "127.0.0.1", NULL);
+  g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                            NULL, &pid, NULL, &out_fd, NULL, &error);
+  g_assert_no_error (error);
+  stdout_stream = g_unix_input_stream_new (out_fd, TRUE);
+  data = g_data_input_stream_new (stdout_stream);
+  line = g_data_input_stream_read_line (data, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sscanf (line, "Serving https://127.0.0.1:%u (services) and "
+                           "http://127.0.0.1:%u/generate_204", &https_port, &http_port), ==, 2);
+
+  pm_allowlist_add (allowlist, "http", "127.0.0.1", http_port);
+  client = pm_net_client_new (ca, allowlist, 5, &error);
+  g_assert_no_error (error);
+  check = g_strdup_printf ("http://127.0.0.1:%u/generate_204", http_port);
+  pm_connectivity_check_async (client, check, NULL, waiter_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (pm_connectivity_check_finish (client, result, &explanation, &error), ==,
+                   PM_CONNECTIVITY_ONLINE);
+  g_assert_no_error (error);
+  g_object_unref (result);
+  /* SIGTERM (what systemd sends) stops it cleanly. */
+  kill (pid, SIGTERM);
+  g_assert_cmpint (waitpid (pid, &wait_status, 0), ==, pid);
+  g_assert_true (WIFEXITED (wait_status));
+  g_assert_cmpint (WEXITSTATUS (wait_status), ==, 0);
+  g_spawn_close_pid (pid);
+}
+
+/* A refill the data center issued but the PSD never applied is sent again, even under a
+ * new request id, and the account is charged once; a request that skips ahead is refused. */
+static void
+test_refill_resend (void)
+{
+  PmTestDatacenter *dc = pm_test_datacenter_start ("127.0.0.1");
+  g_autoptr(PmNetClient) client = pm_test_datacenter_client (dc, 0, 5);
+  PmFundsResponse *answers[2] = { NULL, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmNetResponse) raw = NULL;
+  PmNetRequest *request;
+  GAsyncResult *result = NULL;
+
+  pm_test_datacenter_authenticate (dc, client);
+  for (guint i = 0; i < 3; i++)
+    {
+      PmFundsRequest *r = g_new0 (PmFundsRequest, 1);
+      PmFundsResponse *answer;
+
+      r->kind = PM_FUNDS_REFILL;
+      r->psd_serial = g_strdup_printf ("%u", PM_TEST_PSD_SERIAL);
+      r->amount = 100 * PM_MILLS_PER_DOLLAR;
+      r->sequence = i < 2 ? 1 : 3;        /* the third skips sequence 2 */
+      pm_funds_call_async (client, r, dc->provider_key, NULL, waiter_cb, &result);
+      while (result == NULL)
+        g_main_context_iteration (NULL, TRUE);
+      answer = pm_funds_call_finish (client, result, &error);
+      g_clear_object (&result);
+      if (i < 2)
+        {
+          g_assert_no_error (error);
+          answers[i] = answer;
+        }
+      else
+        {
+          g_assert_null (answer);
+          g_assert_error (error, PM_NET_ERROR, PM_NET_ERROR_CLIENT);
+          g_assert_nonnull (strstr (error->message, "asks for refill 3"));
+          g_clear_error (&error);
+        }
+    }
+  g_assert_cmpstr (answers[0]->receipt_id, ==, answers[1]->receipt_id);
+  g_assert_cmpint (answers[1]->balance, ==, 900 * PM_MILLS_PER_DOLLAR);
+  pm_funds_response_free (answers[0]);
+  pm_funds_response_free (answers[1]);
+
+  /* An upload without an Idempotency-Key is refused. */
+  request = pm_net_client_new_service_request (client, PM_REMOTE_SERVICE_UPLOADS, "POST",
+                                               "/batches", &error);
+  g_assert_no_error (error);
+  request->body = g_bytes_new_static ("x", 1);
+  pm_net_client_send_async (client, request, NULL, waiter_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  raw = pm_net_client_send_finish (client, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (raw->status, ==, 400);
+  g_clear_object (&result);
+
+  g_clear_object (&client);
+  pm_test_datacenter_stop (dc);
+}
+
+/* The data center validates what machines send as strictly as machines validate it. */
+static void
+test_hostile_requests (void)
+{
+  PmTestDatacenter *dc = pm_test_datacenter_start ("127.0.0.1");
+  g_autoptr(PmNetClient) client = pm_test_datacenter_client (dc, 0, 5);
+  struct {
+    const char *path;
+    const char *body;
+    guint status;
+    const char *words;
+  } cases[] = {
+    { "/distributor/authenticate",
+      "<!DOCTYPE x [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]>"
+      "<authenticate-request version=\"1\"><psd-serial>&b;</psd-serial>"
+      "</authenticate-request>", 400, "refused unread" },
+    { "/distributor/authenticate",
+      "<authenticate-request version=\"1\"><psd-serial>1; DROP TABLE device</psd-serial>"
+      "<certificate>QQ==</certificate><software-version>1</software-version>"
+      "<model>m</model></authenticate-request>", 400, "does not follow its schema" },
+    { "/distributor/authenticate",
+      "<authenticate-request version=\"1\"><psd-serial>999</psd-serial>"
+      "<certificate>QQ==</certificate><software-version>1</software-version>"
+      "<model>m</model></authenticate-request>", 403, "not registered" },
+    { "/funds", "<funds-request/>", 401, "authenticate with the distributor first" },
+    { "/accounting/sync", NULL, 413, "larger than any message" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *url = pm_test_datacenter_url (dc, cases[i].path);
+      PmNetRequest *request = pm_net_request_new ("POST", url);
+      g_autoptr(PmNetResponse) response = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *code = NULL;
+      g_autofree char *message = NULL;
+      GAsyncResult *result = NULL;
+
+      if (cases[i].body != NULL)
+        request->body = g_bytes_new (cases[i].body, strlen (cases[i].body));
+      else
+        request->body = g_bytes_new_take (g_malloc0 (5 * 1024 * 1024), 5 * 1024 * 1024);
+      request->content_type = g_strdup ("application/xml");
+      pm_net_client_send_async (client, request, NULL, waiter_cb, &result);
+      while (result == NULL)
+        g_main_context_iteration (NULL, TRUE);
+      response = pm_net_client_send_finish (client, result, &error);
+      g_object_unref (result);
+      g_assert_no_error (error);
+      g_assert_cmpuint (response->status, ==, cases[i].status);
+      g_assert_true (pm_protocol_error_parse (response->body, &code, &message, &error));
+      if (strstr (message, cases[i].words) == NULL)
+        g_error ("case %u: “%s” lacks “%s”", i, message, cases[i].words);
+    }
+
+  g_clear_object (&client);
+  pm_test_datacenter_stop (dc);
+}
+
+/* A replacement PSD: the machine keeps its id, the new PSD gets an operational block bound
+ * to its key, and its refills start again at 1. */
+static void
+test_replacement (void)
+{
+  PmTestDatacenter *dc = pm_test_datacenter_start ("127.0.0.1");
+  g_autoptr(PmNetClient) client = pm_test_datacenter_client (dc, 0, 5);
+  g_autoptr(PmSigningKey) new_psd = pm_signing_key_generate (NULL);
+  g_autoptr(PmVerifyKey) new_public = pm_signing_key_get_verify_key (new_psd);
+  g_autoptr(GError) error = NULL;
+  PmFundsResponse *answer;
+  PmFundsRequest *request;
+  PmOperationalBlock block;
+  PmPostageValueDownload pvd;
+  GAsyncResult *result = NULL;
+  guint8 digest[32];
+
+  pm_test_datacenter_authenticate (dc, client);
+
+  /* The old PSD had its first refill. */
+  request = g_new0 (PmFundsRequest, 1);
+  request->kind = PM_FUNDS_REFILL;
+  request->psd_serial = g_strdup_printf ("%u", PM_TEST_PSD_SERIAL);
+  request->amount = 25 * PM_MILLS_PER_DOLLAR;
+  request->sequence = 1;
+  pm_funds_call_async (client, request, dc->provider_key, NULL, waiter_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  answer = pm_funds_call_finish (client, result, &error);
+  g_clear_object (&result);
+  g_assert_no_error (error);
+  pm_funds_response_free (answer);
+
+  request = g_new0 (PmFundsRequest, 1);
+  request->kind = PM_FUNDS_REPLACEMENT;
+  request->psd_serial = g_strdup ("4100099");
+  request->amount = request->sequence = -1;
+  request->psd_message = pm_verify_key_to_pem (new_public);
+  pm_funds_call_async (client, request, dc->provider_key, NULL, waiter_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  answer = pm_funds_call_finish (client, result, &error);
+  g_clear_object (&result);
+  g_assert_no_error (error);
+  g_assert_true (pm_operational_block_verify (answer->psd_message, dc->provider_key, &block,
+                                              &error));
+  g_assert_cmpuint (block.psd_serial, ==, 4100099);
+  pm_psd_key_digest (new_public, digest);
+  g_assert_cmpmem (block.psd_key_digest, 32, digest, 32);
+  pm_funds_response_free (answer);
+
+  request = g_new0 (PmFundsRequest, 1);
+  request->kind = PM_FUNDS_REFILL;
+  request->psd_serial = g_strdup ("4100099");
+  request->amount = 40 * PM_MILLS_PER_DOLLAR;
+  request->sequence = 1;
+  pm_funds_call_async (client, request, dc->provider_key, NULL, waiter_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  answer = pm_funds_call_finish (client, result, &error);
+  g_clear_object (&result);
+  g_assert_no_error (error);
+  g_assert_true (pm_postage_value_download_verify (answer->psd_message, dc->provider_key,
+                                                   &pvd, &error));
+  g_assert_cmpuint (pvd.psd_serial, ==, 4100099);
+  g_assert_cmpuint (pvd.sequence, ==, 1);
+  g_assert_cmpint (pvd.amount, ==, 40000);
+  g_assert_cmpint (answer->balance, ==, (1000 - 25 - 40) * PM_MILLS_PER_DOLLAR);
+  pm_funds_response_free (answer);
+
+  g_clear_object (&client);
+  pm_test_datacenter_stop (dc);
+}
+
+/* A health record whose checksum header does not match its body is refused. */
+static void
+test_health_checksum (void)
+{
+  PmTestDatacenter *dc = pm_test_datacenter_start ("127.0.0.1");
+  g_autoptr(PmNetClient) client = pm_test_datacenter_client (dc, 0, 5);
+  g_autoptr(PmHealthRecord) record = NULL;
+  g_autoptr(PmNetResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *suffix = NULL;
+  PmNetRequest *request;
+  GAsyncResult *result = NULL;
+
+  pm_test_datacenter_authenticate (dc, client);
+  record = pm_health_record_new (dc->device_id);
+  suffix = g_strdup_printf ("/%s/x.xml", dc->device_id);
+  request = pm_net_client_new_service_request (client, PM_REMOTE_SERVICE_HEALTH, "PUT",
+                                               suffix, &error);
+  g_assert_no_error (error);
+  request->body = pm_health_record_build (record);
+  /* The MD5 of the empty string, not of this body. */
+  pm_net_request_add_header (request, "Content-MD5", "1B2M2Y8AsgTpgAmY7PhCfg==");
+  pm_net_client_send_async (client, request, NULL, waiter_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  response = pm_net_client_send_finish (client, result, &error);
+  g_clear_object (&result);
+  g_assert_no_error (error);
+  g_assert_cmpuint (response->status, ==, 400);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (response->body, NULL),
+                                  (gssize) g_bytes_get_size (response->body), "BadDigest"));
+
+  g_clear_object (&client);
+  pm_test_datacenter_stop (dc);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_setenv ("SOUP_FORCE_HTTP1", "1", TRUE);
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add_func ("/datacenter/pki/init", test_pki);
+  g_test_add_func ("/datacenter/cli/administration", test_cli);
+  g_test_add_func ("/datacenter/cli/serve", test_cli_serve);
+  g_test_add_func ("/datacenter/funds/refill-resend", test_refill_resend);
+  g_test_add_func ("/datacenter/server/hostile-requests", test_hostile_requests);
+  g_test_add_func ("/datacenter/funds/replacement", test_replacement);
+  g_test_add_func ("/datacenter/health/checksum", test_health_checksum);
+
+  return g_test_run ();
+}

@@ -1,0 +1,1018 @@
+/* test-kiosk.c: the real kiosk window under Xvfb, driven through its actions
+ *
+ * The program starts its own Xvfb (on a display it picks with -displayfd), runs
+ * PmApplication in-process on a temporary state folder and walks what a mailroom does:
+ * first start, the supervisor, unlocking, wrong codes, the lockout, Users, an operator,
+ * the idle lock, log out, and the Service page for a damaged database. Screenshots of the
+ * main pages go to $POSTMETER_BUILD_ROOT/screenshots/.
+ *
+ * The window tests share one application and run in the order they are added: each
+ * starts where the one before left off, like a person at the machine.
+ */
+#include <glib/gstdio.h>
+#include <gtk/gtk.h>
+#include <glib-unix.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pm-application.h"
+#include "pm-clock.h"
+#include "pm-keyboard.h"
+#include "pm-keypad.h"
+#include "pm-lock-page.h"
+#include "pm-settings-keys.h"
+#include "pm-settings-page.h"
+#include "pm-setup-page.h"
+#include "pm-status.h"
+#include "pm-unbuilt-page.h"
+#include "pm-users-page.h"
+#include "pm-service-page.h"
+
+#define SUPERVISOR_NAME "Sam Supervisor"
+#define SUPERVISOR_CODE "2468"
+#define OPERATOR_NAME   "Olive Operator"
+#define OPERATOR_CODE   "1357"
+#define DISABLED_NAME   "Dan Driver"
+#define DISABLED_CODE   "8642"
+#define NEW_CODE        "975310"
+
+/* Generous: hashing a code with a slow KDF on a busy two-core machine takes a while. */
+#define WAIT_TIMEOUT_S 20
+
+static GSubprocess   *xvfb;
+static GTestDBus     *bus;
+static char          *xvfb_skip_reason;
+static PmApplication *app;
+static char          *state_dir;
+
+/* Xvfb ----------------------------------------------------------------------------------- */
+
+/* Runs in the child before exec: Xvfb goes when this test goes, even on a crash. */
+static void
+xvfb_child_setup (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static gboolean
+start_xvfb (GError **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autofree char *program = g_find_program_in_path ("Xvfb");
+  int fds[2];
+  char buffer[32] = { 0 };
+  gsize used = 0;
+  struct pollfd pfd;
+  gint64 deadline;
+  g_autofree char *display = NULL;
+
+  if (program == NULL)
+    {
+      xvfb_skip_reason = g_strdup ("Xvfb is not installed (Debian package xvfb); "
+                                   "the kiosk window cannot be tested without a display");
+      return TRUE;
+    }
+
+  if (!g_unix_open_pipe (fds, FD_CLOEXEC, error))
+    return FALSE;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_take_fd (launcher, fds[1], 3);
+  g_subprocess_launcher_set_child_setup (launcher, xvfb_child_setup, NULL, NULL);
+  xvfb = g_subprocess_launcher_spawn (launcher, error, program, "-displayfd", "3",
+                                      "-screen", "0", "1280x800x24", "-nolisten", "tcp",
+                                      "-noreset", NULL);
+  if (xvfb == NULL)
+    {
+      close (fds[0]);
+      return FALSE;
+    }
+
+  /* Xvfb writes the display number and a newline once it is ready. */
+  deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
+  while (strchr (buffer, '\n') == NULL && used < sizeof buffer - 1)
+    {
+      gssize n;
+
+      pfd.fd = fds[0];
+      pfd.events = POLLIN;
+      if (poll (&pfd, 1, 200) <= 0)
+        {
+          if (g_get_monotonic_time () > deadline)
+            break;
+          continue;
+        }
+
+      n = read (fds[0], buffer + used, sizeof buffer - 1 - used);
+      if (n <= 0)
+        break;
+      used += (gsize) n;
+    }
+  close (fds[0]);
+
+  if (strchr (buffer, '\n') == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "Xvfb did not say which display it opened");
+      return FALSE;
+    }
+
+  display = g_strdup_printf (":%d", atoi (buffer));
+  g_setenv ("DISPLAY", display, TRUE);
+  g_setenv ("GDK_BACKEND", "x11", TRUE);
+  g_test_message ("Xvfb on display %s", display);
+  return TRUE;
+}
+
+static void
+stop_xvfb (void)
+{
+  if (xvfb == NULL)
+    return;
+
+  g_subprocess_send_signal (xvfb, SIGTERM);
+  g_subprocess_wait (xvfb, NULL, NULL);
+  g_clear_object (&xvfb);
+}
+
+/* Helpers -------------------------------------------------------------------------------- */
+
+static gboolean
+skip_without_display (void)
+{
+  if (xvfb_skip_reason != NULL)
+    {
+      g_test_skip (xvfb_skip_reason);
+      return TRUE;
+    }
+  if (app == NULL)
+    {
+      g_test_skip ("the application did not start (see the first failure)");
+      return TRUE;
+    }
+  return FALSE;
+}
+
+typedef gboolean (*Condition) (gpointer data);
+
+static gboolean
+wait_until (Condition condition,
+            gpointer  data)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_S * G_USEC_PER_SEC;
+
+  while (!condition (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (2000);
+    }
+
+  return TRUE;
+}
+
+static void
+spin_for_ms (guint ms)
+{
+  gint64 until = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  while (g_get_monotonic_time () < until)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (2000);
+}
+
+static PmWindow *
+window (void)
+{
+  return pm_application_get_window (app);
+}
+
+static gboolean
+page_is (gpointer name)
+{
+  return g_strcmp0 (pm_window_get_page_name (window ()), name) == 0;
+}
+
+static void
+assert_page_soon (const char *name)
+{
+  if (!wait_until (page_is, (gpointer) name))
+    g_error ("Waited %d s for the %s page; the window shows %s", WAIT_TIMEOUT_S, name,
+             pm_window_get_page_name (window ()));
+}
+
+static GtkWidget *
+page (const char *name)
+{
+  GtkWidget *widget = pm_window_get_page (window (), name);
+
+  g_assert_nonnull (widget);
+  return widget;
+}
+
+static void
+act (GtkWidget  *widget,
+     const char *action,
+     const char *string_parameter)
+{
+  gboolean found;
+
+  if (string_parameter != NULL)
+    found = gtk_widget_activate_action (widget, action, "s", string_parameter);
+  else
+    found = gtk_widget_activate_action (widget, action, NULL);
+
+  if (!found)
+    g_error ("No action %s here", action);
+}
+
+static void
+type_code (GtkWidget  *on_page,
+           const char *prefix,
+           const char *code)
+{
+  g_autofree char *digit_action = g_strconcat (prefix, ".digit", NULL);
+  g_autofree char *submit_action = g_strconcat (prefix, ".submit", NULL);
+
+  for (const char *c = code; *c != '\0'; c++)
+    {
+      char digit[2] = { *c, '\0' };
+
+      act (on_page, digit_action, digit);
+    }
+  act (on_page, submit_action, NULL);
+}
+
+static gboolean
+lock_page_idle (gpointer data)
+{
+  return !pm_lock_page_get_busy (PM_LOCK_PAGE (data));
+}
+
+static gboolean
+users_page_idle (gpointer data)
+{
+  return !pm_users_page_get_busy (PM_USERS_PAGE (data));
+}
+
+static void
+sign_in (const char *code,
+         const char *expect_page)
+{
+  GtkWidget *lock = page ("lock");
+
+  assert_page_soon ("lock");
+  g_assert_true (wait_until (lock_page_idle, lock));
+  type_code (lock, "lock", code);
+  g_assert_true (wait_until (lock_page_idle, lock));
+  assert_page_soon (expect_page);
+}
+
+/* Renders the window as it is now into screenshots/NAME.png in the build folder. */
+static void
+save_screenshot (const char *name)
+{
+  GtkWidget *widget = GTK_WIDGET (window ());
+  const char *build_root = g_getenv ("POSTMETER_BUILD_ROOT");
+  g_autofree char *folder = NULL;
+  g_autofree char *file = NULL;
+  g_autofree char *file_name = g_strconcat (name, ".png", NULL);
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  GskRenderer *renderer;
+  int width, height;
+
+  /* Let transitions finish and the frame clock lay the page out. */
+  spin_for_ms (450);
+
+  folder = g_build_filename (build_root != NULL ? build_root : g_get_tmp_dir (),
+                             "screenshots", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  file = g_build_filename (folder, file_name, NULL);
+
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  g_assert_cmpint (width, >, 0);
+  g_assert_cmpint (height, >, 0);
+
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+
+  renderer = gtk_native_get_renderer (GTK_NATIVE (widget));
+  texture = gsk_renderer_render_texture (renderer, node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_assert_true (gdk_texture_save_to_png (texture, file));
+  g_test_message ("Screenshot: %s", file);
+}
+
+/* Keypad and keyboard, alone ------------------------------------------------------------- */
+
+static void
+test_keypad_digits (void)
+{
+  GtkWidget *keypad;
+  g_autofree char *code = NULL;
+  g_autofree char *after_clear = NULL;
+
+  if (xvfb_skip_reason != NULL)
+    {
+      g_test_skip (xvfb_skip_reason);
+      return;
+    }
+
+  keypad = g_object_ref_sink (pm_keypad_new ());
+
+  for (const char *c = "123456789"; *c != '\0'; c++)
+    gtk_widget_activate_action (keypad, "keypad.digit", "s", (char[]) { *c, '\0' });
+
+  /* Eight digits at most: the ninth is refused. */
+  g_assert_cmpuint (pm_keypad_get_length (PM_KEYPAD (keypad)), ==, 8);
+  code = pm_keypad_dup_code (PM_KEYPAD (keypad));
+  g_assert_cmpstr (code, ==, "12345678");
+
+  gtk_widget_activate_action (keypad, "keypad.backspace", NULL);
+  g_assert_cmpuint (pm_keypad_get_length (PM_KEYPAD (keypad)), ==, 7);
+
+  /* Keyboard: digits from both rows, Backspace, Escape. */
+  g_assert_true (pm_keypad_handle_key (PM_KEYPAD (keypad), GDK_KEY_BackSpace, 0));
+  g_assert_true (pm_keypad_handle_key (PM_KEYPAD (keypad), GDK_KEY_KP_9, 0));
+  g_assert_true (pm_keypad_handle_key (PM_KEYPAD (keypad), GDK_KEY_0, 0));
+  g_free (code);
+  code = pm_keypad_dup_code (PM_KEYPAD (keypad));
+  g_assert_cmpstr (code, ==, "12345690");
+  g_assert_false (pm_keypad_handle_key (PM_KEYPAD (keypad), GDK_KEY_a, 0));
+  g_assert_false (pm_keypad_handle_key (PM_KEYPAD (keypad), GDK_KEY_1, GDK_CONTROL_MASK));
+
+  g_assert_true (pm_keypad_handle_key (PM_KEYPAD (keypad), GDK_KEY_Escape, 0));
+  after_clear = pm_keypad_dup_code (PM_KEYPAD (keypad));
+  g_assert_cmpstr (after_clear, ==, "");
+
+  /* A locked keypad takes nothing. */
+  pm_keypad_set_locked (PM_KEYPAD (keypad), TRUE);
+  gtk_widget_activate_action (keypad, "keypad.digit", "s", "5");
+  pm_keypad_add_digit (PM_KEYPAD (keypad), '5');
+  g_assert_cmpuint (pm_keypad_get_length (PM_KEYPAD (keypad)), ==, 0);
+
+  g_object_unref (keypad);
+}
+
+static void
+test_keyboard_names (void)
+{
+  GtkWidget *keyboard;
+  GtkWidget *entry;
+
+  if (xvfb_skip_reason != NULL)
+    {
+      g_test_skip (xvfb_skip_reason);
+      return;
+    }
+
+  keyboard = g_object_ref_sink (pm_keyboard_new ());
+  entry = g_object_ref_sink (gtk_entry_new ());
+  pm_keyboard_set_target (PM_KEYBOARD (keyboard), GTK_EDITABLE (entry));
+
+  /* Each word starts with a capital, the rest are small letters. */
+  for (const char *c = "ANN O'NEIL-SMITH"; *c != '\0'; c++)
+    gtk_widget_activate_action (keyboard, "keyboard.key", "s", (char[]) { *c, '\0' });
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "Ann O'neil-Smith");
+
+  gtk_widget_activate_action (keyboard, "keyboard.backspace", NULL);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "Ann O'neil-Smit");
+
+  g_object_unref (entry);
+  g_object_unref (keyboard);
+}
+
+static void
+test_status_unknown (void)
+{
+  g_autoptr(PmStatus) status = pm_status_new ();
+
+  for (PmStatusItem item = 0; item < PM_STATUS_N_ITEMS; item++)
+    {
+      g_assert_cmpstr (pm_status_get_text (status, item), ==, "Unknown");
+      g_assert_cmpint (pm_status_get_level (status, item), ==, PM_STATUS_LEVEL_UNKNOWN);
+    }
+
+  pm_status_set (status, PM_STATUS_ITEM_FUNDS, PM_STATUS_LEVEL_WARNING, "$12.40, low");
+  g_assert_cmpstr (pm_status_get_text (status, PM_STATUS_ITEM_FUNDS), ==, "$12.40, low");
+  g_assert_cmpint (pm_status_get_level (status, PM_STATUS_ITEM_FUNDS), ==,
+                   PM_STATUS_LEVEL_WARNING);
+  pm_status_reset (status, PM_STATUS_ITEM_FUNDS);
+  g_assert_cmpstr (pm_status_get_text (status, PM_STATUS_ITEM_FUNDS), ==, "Unknown");
+}
+
+/* The window ----------------------------------------------------------------------------- */
+
+static void
+start_application (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  state_dir = g_dir_make_tmp ("postmeter-kiosk-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  app = pm_application_new ();
+  g_object_set (app, "state-dir", state_dir, "windowed", TRUE, NULL);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (app));
+  g_assert_nonnull (window ());
+}
+
+static void
+test_first_start (void)
+{
+  GtkWidget *setup;
+
+  if (xvfb_skip_reason != NULL)
+    {
+      g_test_skip (xvfb_skip_reason);
+      return;
+    }
+
+  start_application ();
+  assert_page_soon ("setup");
+  setup = page ("setup");
+  g_assert_cmpstr (pm_setup_page_get_step (PM_SETUP_PAGE (setup)), ==, "name");
+  save_screenshot ("first-start");
+
+  /* No name: a plain message, and it stays on the name. */
+  act (setup, "setup.next", NULL);
+  g_assert_cmpstr (pm_setup_page_get_step (PM_SETUP_PAGE (setup)), ==, "name");
+  g_assert_cmpstr (pm_setup_page_get_message (PM_SETUP_PAGE (setup)), ==,
+                   "Type the supervisor's name first.");
+}
+
+static void
+test_set_up_supervisor (void)
+{
+  GtkWidget *setup;
+  g_autofree char *expected_toast = NULL;
+
+  if (skip_without_display ())
+    return;
+
+  setup = page ("setup");
+  pm_setup_page_set_name (PM_SETUP_PAGE (setup), "  " SUPERVISOR_NAME " ");
+  act (setup, "setup.next", NULL);
+  g_assert_cmpstr (pm_setup_page_get_step (PM_SETUP_PAGE (setup)), ==, "code");
+  save_screenshot ("first-start-code");
+
+  /* Too short a code is refused before any hashing. */
+  type_code (setup, "setup", "12");
+  g_assert_cmpstr (pm_setup_page_get_step (PM_SETUP_PAGE (setup)), ==, "code");
+  g_assert_cmpstr (pm_setup_page_get_message (PM_SETUP_PAGE (setup)), ==,
+                   "An access code has 4 to 8 digits. Try again.");
+
+  /* Two different codes: start the code again. */
+  type_code (setup, "setup", SUPERVISOR_CODE);
+  g_assert_cmpstr (pm_setup_page_get_step (PM_SETUP_PAGE (setup)), ==, "confirm");
+  type_code (setup, "setup", "1111");
+  g_assert_cmpstr (pm_setup_page_get_step (PM_SETUP_PAGE (setup)), ==, "code");
+  g_assert_cmpstr (pm_setup_page_get_message (PM_SETUP_PAGE (setup)), ==,
+                   "The two codes were not the same. Choose a code again.");
+
+  type_code (setup, "setup", SUPERVISOR_CODE);
+  type_code (setup, "setup", SUPERVISOR_CODE);
+
+  /* The new supervisor then unlocks like everyone else. */
+  assert_page_soon ("lock");
+  g_assert_null (pm_window_get_user (window ()));
+  expected_toast = g_strdup_printf ("%s is set up as supervisor. Unlock with the new code.",
+                                    SUPERVISOR_NAME);
+  g_assert_cmpstr (pm_window_get_last_toast (window ()), ==, expected_toast);
+  save_screenshot ("lock");
+}
+
+static void
+test_wrong_code (void)
+{
+  GtkWidget *lock;
+
+  if (skip_without_display ())
+    return;
+
+  lock = page ("lock");
+  g_assert_true (wait_until (lock_page_idle, lock));
+
+  type_code (lock, "lock", "");
+  g_assert_cmpstr (pm_lock_page_get_message (PM_LOCK_PAGE (lock)), ==,
+                   "Enter your access code first, then press OK.");
+
+  type_code (lock, "lock", "123");
+  g_assert_cmpstr (pm_lock_page_get_message (PM_LOCK_PAGE (lock)), ==,
+                   "An access code has 4 to 8 digits. Try again.");
+
+  type_code (lock, "lock", "97531");
+  g_assert_true (wait_until (lock_page_idle, lock));
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "lock");
+  g_assert_null (pm_window_get_user (window ()));
+  g_assert_cmpstr (pm_lock_page_get_message (PM_LOCK_PAGE (lock)), ==,
+                   "That code is not right. Check it and try again.");
+  save_screenshot ("lock-wrong-code");
+}
+
+static void
+test_unlock (void)
+{
+  const PmUser *user;
+  PmStatus *status;
+
+  if (skip_without_display ())
+    return;
+
+  sign_in (SUPERVISOR_CODE, "home");
+  user = pm_window_get_user (window ());
+  g_assert_nonnull (user);
+  g_assert_cmpstr (user->name, ==, SUPERVISOR_NAME);
+  g_assert_cmpint (user->role, ==, PM_ROLE_SUPERVISOR);
+
+  /* Nothing feeds the status line yet, so it says so. */
+  status = pm_window_get_status (window ());
+  for (PmStatusItem item = 0; item < PM_STATUS_N_ITEMS; item++)
+    g_assert_cmpstr (pm_status_get_text (status, item), ==, "Unknown");
+
+  save_screenshot ("home");
+}
+
+static void
+test_unbuilt_screens (void)
+{
+  static const struct { const char *name; const char *title; } screens[] = {
+    { "mail", "Print on envelopes" },
+    { "shipping", "Shipping labels" },
+    { "accounts", "Accounts" },
+    { "funds", "Funds" },
+    { "reports", "Reports" },
+    { "help", "Help" },
+    { "assist", "Remote assist" },
+  };
+
+  if (skip_without_display ())
+    return;
+
+  for (guint i = 0; i < G_N_ELEMENTS (screens); i++)
+    {
+      gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s",
+                                  screens[i].name);
+      g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "unbuilt");
+      g_assert_cmpstr (pm_unbuilt_page_get_title (PM_UNBUILT_PAGE (page ("unbuilt"))), ==,
+                       screens[i].title);
+    }
+
+  save_screenshot ("not-built");
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "home");
+}
+
+static void
+add_user (GtkWidget  *users,
+          const char *name,
+          const char *role,
+          const char *code)
+{
+  g_autofree char *toast = g_strdup_printf ("%s can now sign in.", name);
+
+  act (users, "users.add", NULL);
+  g_assert_cmpstr (pm_users_page_get_step (PM_USERS_PAGE (users)), ==, "details");
+  pm_users_page_set_name (PM_USERS_PAGE (users), name);
+  act (users, "users.role", role);
+  act (users, "users.next", NULL);
+  g_assert_cmpstr (pm_users_page_get_step (PM_USERS_PAGE (users)), ==, "code");
+  type_code (users, "users", code);
+  g_assert_cmpstr (pm_users_page_get_step (PM_USERS_PAGE (users)), ==, "confirm");
+  type_code (users, "users", code);
+
+  g_assert_true (wait_until (users_page_idle, users));
+  g_assert_cmpstr (pm_users_page_get_message (PM_USERS_PAGE (users)), ==, "");
+  g_assert_cmpstr (pm_users_page_get_step (PM_USERS_PAGE (users)), ==, "list");
+  g_assert_cmpstr (pm_window_get_last_toast (window ()), ==, toast);
+}
+
+static void
+test_users_add_disable (void)
+{
+  GtkWidget *users;
+  const PmUser *olive;
+  const PmUser *dan;
+  gint64 dan_id;
+
+  if (skip_without_display ())
+    return;
+
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "settings");
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "settings");
+  g_assert_true (pm_settings_page_get_users_visible (PM_SETTINGS_PAGE (page ("settings"))));
+
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "users");
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "users");
+  users = page ("users");
+  g_assert_true (wait_until (users_page_idle, users));
+  g_assert_nonnull (pm_users_page_find_user (PM_USERS_PAGE (users), SUPERVISOR_NAME));
+
+  /* The form as a supervisor sees it, then Cancel leaves nothing behind. */
+  act (users, "users.add", NULL);
+  pm_users_page_set_name (PM_USERS_PAGE (users), "Pat Example");
+  act (users, "users.role", "support");
+  save_screenshot ("users-add");
+  act (users, "users.cancel", NULL);
+  g_assert_cmpstr (pm_users_page_get_step (PM_USERS_PAGE (users)), ==, "list");
+  g_assert_true (wait_until (users_page_idle, users));
+  g_assert_null (pm_users_page_find_user (PM_USERS_PAGE (users), "Pat Example"));
+
+  add_user (users, OPERATOR_NAME, "operator", OPERATOR_CODE);
+  add_user (users, DISABLED_NAME, "operator", DISABLED_CODE);
+
+  olive = pm_users_page_find_user (PM_USERS_PAGE (users), OPERATOR_NAME);
+  g_assert_nonnull (olive);
+  g_assert_cmpint (olive->role, ==, PM_ROLE_OPERATOR);
+  g_assert_true (olive->active);
+
+  /* A code someone already has is refused, and nothing is saved. */
+  act (users, "users.add", NULL);
+  pm_users_page_set_name (PM_USERS_PAGE (users), "Copy Cat");
+  act (users, "users.next", NULL);
+  type_code (users, "users", OPERATOR_CODE);
+  type_code (users, "users", OPERATOR_CODE);
+  g_assert_true (wait_until (users_page_idle, users));
+  g_assert_cmpstr (pm_users_page_get_step (PM_USERS_PAGE (users)), ==, "code");
+  g_assert_cmpstr (pm_users_page_get_message (PM_USERS_PAGE (users)), ==,
+                   "Someone else already has that code. Choose a different one.");
+  act (users, "users.cancel", NULL);
+  g_assert_cmpstr (pm_users_page_get_step (PM_USERS_PAGE (users)), ==, "list");
+  g_assert_true (wait_until (users_page_idle, users));
+  g_assert_null (pm_users_page_find_user (PM_USERS_PAGE (users), "Copy Cat"));
+
+  dan = pm_users_page_find_user (PM_USERS_PAGE (users), DISABLED_NAME);
+  g_assert_nonnull (dan);
+  dan_id = dan->id;
+  gtk_widget_activate_action (users, "users.disable", "x", dan_id);
+  g_assert_true (wait_until (users_page_idle, users));
+  /* The list is read again after the change. */
+  g_assert_true (wait_until (users_page_idle, users));
+  dan = pm_users_page_find_user (PM_USERS_PAGE (users), DISABLED_NAME);
+  g_assert_nonnull (dan);
+  g_assert_false (dan->active);
+  g_assert_cmpuint (pm_users_page_get_users (PM_USERS_PAGE (users))->len, ==, 3);
+  save_screenshot ("users");
+
+  /* Enable again, give a new code, disable once more. */
+  gtk_widget_activate_action (users, "users.enable", "x", dan_id);
+  g_assert_true (wait_until (users_page_idle, users));
+  g_assert_true (pm_users_page_find_user (PM_USERS_PAGE (users), DISABLED_NAME)->active);
+
+  gtk_widget_activate_action (users, "users.recode", "x", dan_id);
+  g_assert_cmpstr (pm_users_page_get_step (PM_USERS_PAGE (users)), ==, "code");
+  type_code (users, "users", NEW_CODE);
+  type_code (users, "users", NEW_CODE);
+  g_assert_true (wait_until (users_page_idle, users));
+  g_assert_cmpstr (pm_users_page_get_step (PM_USERS_PAGE (users)), ==, "list");
+  g_assert_cmpstr (pm_window_get_last_toast (window ()), ==,
+                   "The new code works from now on; the old one no longer does.");
+
+  gtk_widget_activate_action (users, "users.disable", "x", dan_id);
+  g_assert_true (wait_until (users_page_idle, users));
+  g_assert_false (pm_users_page_find_user (PM_USERS_PAGE (users), DISABLED_NAME)->active);
+}
+
+static void
+test_log_out (void)
+{
+  if (skip_without_display ())
+    return;
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "log-out", NULL);
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "lock");
+  g_assert_null (pm_window_get_user (window ()));
+
+  /* Log out again does nothing more. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "log-out", NULL);
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "lock");
+
+  /* Signed out, no screen can be reached. */
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "settings");
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "lock");
+}
+
+static void
+test_operator_no_users (void)
+{
+  GtkWidget *lock;
+  const PmUser *user;
+
+  if (skip_without_display ())
+    return;
+
+  /* A disabled user's code opens nothing, nor does the code they had before. */
+  lock = page ("lock");
+  type_code (lock, "lock", DISABLED_CODE);
+  g_assert_true (wait_until (lock_page_idle, lock));
+  g_assert_null (pm_window_get_user (window ()));
+  type_code (lock, "lock", NEW_CODE);
+  g_assert_true (wait_until (lock_page_idle, lock));
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "lock");
+  g_assert_null (pm_window_get_user (window ()));
+  g_assert_cmpstr (pm_lock_page_get_message (PM_LOCK_PAGE (lock)), !=, "");
+
+  sign_in (OPERATOR_CODE, "home");
+  user = pm_window_get_user (window ());
+  g_assert_cmpstr (user->name, ==, OPERATOR_NAME);
+  g_assert_cmpint (user->role, ==, PM_ROLE_OPERATOR);
+
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "settings");
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "settings");
+  g_assert_false (pm_settings_page_get_users_visible (PM_SETTINGS_PAGE (page ("settings"))));
+
+  /* Even asked for directly, Users stays closed to an operator. */
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "users");
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "settings");
+  g_assert_cmpstr (pm_window_get_last_toast (window ()), ==,
+                   "Only a supervisor can manage users.");
+  save_screenshot ("settings-operator");
+}
+
+static gboolean
+page_is_lock (gpointer data)
+{
+  return page_is ("lock");
+}
+
+static void
+test_idle_lock (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (PM_SETTINGS_SCHEMA);
+
+  if (skip_without_display ())
+    return;
+
+  /* Time is moved by hand from here on; the idle timer counts from the sign-in. */
+  g_settings_set_uint (settings, PM_SETTINGS_IDLE_LOCK_SECONDS, 15);
+  pm_clock_set_override_us (pm_clock_now_us ());
+  g_action_group_activate_action (G_ACTION_GROUP (app), "log-out", NULL);
+  sign_in (OPERATOR_CODE, "home");
+
+  spin_for_ms (1100);
+  pm_clock_advance_s (14);
+  spin_for_ms (1300);
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "home");
+
+  pm_clock_advance_s (2);
+  g_assert_true (wait_until (page_is_lock, NULL));
+  g_assert_null (pm_window_get_user (window ()));
+
+  /* A longer setting applies at the next sign-in and from then on. */
+  g_settings_set_uint (settings, PM_SETTINGS_IDLE_LOCK_SECONDS, 600);
+  sign_in (OPERATOR_CODE, "home");
+  pm_clock_advance_s (300);
+  spin_for_ms (1300);
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "home");
+  pm_clock_advance_s (301);
+  g_assert_true (wait_until (page_is_lock, NULL));
+}
+
+static gboolean
+lock_page_locked_out (gpointer data)
+{
+  return pm_lock_page_get_locked_out (PM_LOCK_PAGE (data));
+}
+
+static gboolean
+lock_page_open (gpointer data)
+{
+  return !pm_lock_page_get_locked_out (PM_LOCK_PAGE (data));
+}
+
+static void
+test_lockout (void)
+{
+  GtkWidget *lock;
+
+  if (skip_without_display ())
+    return;
+
+  assert_page_soon ("lock");
+  lock = page ("lock");
+
+  for (int i = 0; i < PM_ACCESS_FAILURES_BEFORE_LOCKOUT; i++)
+    {
+      g_assert_true (wait_until (lock_page_idle, lock));
+      g_assert_false (pm_lock_page_get_locked_out (PM_LOCK_PAGE (lock)));
+      type_code (lock, "lock", "00000000");
+      g_assert_true (wait_until (lock_page_idle, lock));
+    }
+
+  g_assert_true (wait_until (lock_page_locked_out, lock));
+  spin_for_ms (1100);
+  g_assert_true (g_str_has_prefix (pm_lock_page_get_message (PM_LOCK_PAGE (lock)),
+                                   "Too many wrong codes."));
+  save_screenshot ("lock-lockout");
+
+  /* The keypad takes nothing, not even the right code. */
+  type_code (lock, "lock", SUPERVISOR_CODE);
+  spin_for_ms (300);
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "lock");
+
+  /* A restart (the page read afresh from the store) keeps the lockout. */
+  pm_lock_page_reset (PM_LOCK_PAGE (lock));
+  g_assert_true (wait_until (lock_page_locked_out, lock));
+
+  pm_clock_advance_s (24 * 3600);
+  g_assert_true (wait_until (lock_page_open, lock));
+  g_assert_cmpstr (pm_lock_page_get_message (PM_LOCK_PAGE (lock)), ==,
+                   "The keypad is open again. Enter your access code.");
+  sign_in (SUPERVISOR_CODE, "home");
+  g_action_group_activate_action (G_ACTION_GROUP (app), "log-out", NULL);
+}
+
+static void
+test_service_page (void)
+{
+  g_autofree char *damaged_dir = NULL;
+  g_autofree char *db = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *what;
+
+  if (skip_without_display ())
+    return;
+
+  /* A database file that is not a database at all: the store must refuse it. */
+  damaged_dir = g_build_filename (state_dir, "damaged", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (damaged_dir, 0700), ==, 0);
+  db = g_build_filename (damaged_dir, "postmeter.db", NULL);
+  g_file_set_contents (db, "This is not a database. It was damaged on purpose by a test.\n"
+                           "0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n",
+                       -1, &error);
+  g_assert_no_error (error);
+
+  /* The fault is logged as a warning for support, besides being shown. */
+  g_test_expect_message ("postmeter-kiosk", G_LOG_LEVEL_WARNING,
+                         "The store could not be opened: *");
+  g_object_set (app, "state-dir", damaged_dir, NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "reopen-store", NULL);
+  assert_page_soon ("service");
+  g_test_assert_expected_messages ();
+  g_assert_null (pm_window_get_user (window ()));
+  what = pm_service_page_get_what_happened (PM_SERVICE_PAGE (page ("service")));
+  g_assert_true (g_str_has_prefix (what, "The meter's database is damaged"));
+
+  /* Nothing leads away from it while the store is broken. */
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "home");
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "service");
+  g_action_group_activate_action (G_ACTION_GROUP (app), "log-out", NULL);
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "service");
+  save_screenshot ("service");
+}
+
+static void
+test_service_no_folder (void)
+{
+  g_autofree char *blocker = NULL;
+  g_autofree char *impossible = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (skip_without_display ())
+    return;
+
+  /* A state folder that cannot be made: its parent is a file. */
+  blocker = g_build_filename (state_dir, "a-file", NULL);
+  g_file_set_contents (blocker, "not a folder\n", -1, &error);
+  g_assert_no_error (error);
+  impossible = g_build_filename (blocker, "state", NULL);
+
+  g_test_expect_message ("postmeter-kiosk", G_LOG_LEVEL_WARNING,
+                         "Could not create the data folder *");
+  g_object_set (app, "state-dir", impossible, NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "reopen-store", NULL);
+  assert_page_soon ("service");
+  g_test_assert_expected_messages ();
+
+  g_assert_cmpstr (pm_service_page_get_what_happened (PM_SERVICE_PAGE (page ("service"))), ==,
+                   "The meter cannot write to its data folder.");
+}
+
+static void
+test_kiosk_mode (void)
+{
+  g_autoptr(PmWindow) kiosk = NULL;
+  gboolean handled = FALSE;
+  GListModel *toplevels;
+  guint before;
+
+  if (skip_without_display ())
+    return;
+
+  kiosk = g_object_ref_sink (pm_window_new (GTK_APPLICATION (app), TRUE));
+  g_assert_false (gtk_window_get_decorated (GTK_WINDOW (kiosk)));
+  g_assert_false (gtk_window_get_deletable (GTK_WINDOW (kiosk)));
+
+  /* Ctrl+Shift+I and Ctrl+Shift+D emit this signal; in a kiosk nothing opens. */
+  toplevels = gtk_window_get_toplevels ();
+  before = g_list_model_get_n_items (toplevels);
+  g_signal_emit_by_name (kiosk, "enable-debugging", TRUE, &handled);
+  g_assert_true (handled);
+  spin_for_ms (100);
+  g_assert_cmpuint (g_list_model_get_n_items (toplevels), ==, before);
+
+  gtk_window_destroy (GTK_WINDOW (kiosk));
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  dir = g_dir_open (path, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  int result;
+
+  g_test_init (&argc, &argv, NULL);
+
+  /* The private bus has no accessibility service to offer. */
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  /* Software GL under Xvfb costs seconds of CPU; cairo draws the same pages cheaply. */
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+
+  /* A private session bus, so GTK and GApplication find one and nothing leaks out. It
+   * clears DISPLAY, so it comes up before Xvfb. */
+  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (bus);
+
+  if (!start_xvfb (&error))
+    g_error ("Could not start Xvfb: %s", error->message);
+  if (xvfb_skip_reason == NULL)
+    gtk_init ();
+
+  g_test_add_func ("/kiosk/status/unknown-until-set", test_status_unknown);
+  g_test_add_func ("/kiosk/keypad/digits-and-keys", test_keypad_digits);
+  g_test_add_func ("/kiosk/keyboard/names", test_keyboard_names);
+  g_test_add_func ("/kiosk/window/first-start", test_first_start);
+  g_test_add_func ("/kiosk/window/set-up-supervisor", test_set_up_supervisor);
+  g_test_add_func ("/kiosk/window/wrong-code", test_wrong_code);
+  g_test_add_func ("/kiosk/window/unlock", test_unlock);
+  g_test_add_func ("/kiosk/window/unbuilt-screens", test_unbuilt_screens);
+  g_test_add_func ("/kiosk/window/users-add-disable", test_users_add_disable);
+  g_test_add_func ("/kiosk/window/log-out", test_log_out);
+  g_test_add_func ("/kiosk/window/operator-no-users", test_operator_no_users);
+  g_test_add_func ("/kiosk/window/idle-lock", test_idle_lock);
+  g_test_add_func ("/kiosk/window/lockout", test_lockout);
+  g_test_add_func ("/kiosk/window/service", test_service_page);
+  g_test_add_func ("/kiosk/window/service-no-folder", test_service_no_folder);
+  g_test_add_func ("/kiosk/window/kiosk-mode", test_kiosk_mode);
+
+  result = g_test_run ();
+
+  if (app != NULL)
+    {
+      PmWindow *win = window ();
+
+      if (win != NULL)
+        gtk_window_destroy (GTK_WINDOW (win));
+      spin_for_ms (50);
+      g_clear_object (&app);
+    }
+  if (state_dir != NULL)
+    remove_tree (state_dir);
+  g_free (state_dir);
+
+  /* Let go of the display before it goes away, or the next main loop turn (the bus
+   * shutting down) finds a dead X connection and exits the program. */
+  if (xvfb_skip_reason == NULL && gdk_display_get_default () != NULL)
+    gdk_display_close (gdk_display_get_default ());
+  stop_xvfb ();
+
+  /* GTK keeps its session bus connection to the end of the process, so stop the bus
+   * without waiting for that connection to go; releasing the GTestDBus would wait for it
+   * (30 s, then a warning), so it is left to the end of the process. */
+  g_test_dbus_stop (bus);
+
+  return result;
+}
