@@ -249,12 +249,6 @@ pm_application_handle_local_options (GApplication *application,
   PmApplication *self = PM_APPLICATION (application);
   const char *state_dir = NULL;
 
-  if (g_variant_dict_contains (options_dict, "version"))
-    {
-      g_print ("postmeter %s\n", PM_VERSION);
-      return 0;
-    }
-
   if (g_variant_dict_contains (options_dict, "windowed"))
     self->windowed = TRUE;
 
@@ -262,6 +256,12 @@ pm_application_handle_local_options (GApplication *application,
     {
       g_free (self->state_dir);
       self->state_dir = g_canonicalize_filename (state_dir, NULL);
+    }
+
+  if (g_variant_dict_contains (options_dict, "version"))
+    {
+      g_print ("postmeter %s\n", PM_VERSION);
+      return 0;
     }
 
   return -1;

@@ -224,7 +224,7 @@ keypad_submit_cb (PmLockPage *self)
   code = pm_keypad_dup_code (PM_KEYPAD (self->keypad));
   if (*code == '\0')
     {
-      set_message (self, _("Enter your access code first, then press OK."), TRUE);
+      set_message (self, _("Enter your access code first, then press Unlock."), TRUE);
       goto out;
     }
 

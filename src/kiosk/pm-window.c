@@ -75,6 +75,7 @@ struct _PmWindow
   GtkWidget     *service_page;
   char          *state_dir;
   GtkWidget     *status_bar;
+  GdkMonitor    *fitted_monitor;    /* kiosk: the monitor whose size the window takes */
 };
 
 G_DEFINE_FINAL_TYPE (PmWindow, pm_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -255,9 +256,9 @@ start_idle_timer (PmWindow *self)
 
 /* Notices ------------------------------------------------------------------------------- */
 
-/* A short message above the status line, like a toast. It is a plain revealer rather than
- * AdwToastOverlay because a lock must clear it at once, and dismissing queued toasts
- * quickly crashes libadwaita 1.2. */
+/* A short message, like a toast, laid over the status line so that it never covers a
+ * button of the page. It is a plain revealer rather than AdwToastOverlay because a lock
+ * must clear it at once, and dismissing queued toasts quickly crashes libadwaita 1.2. */
 static void
 dismiss_notice (PmWindow *self)
 {
@@ -642,6 +643,62 @@ build_status_bar (PmWindow *self)
   g_signal_connect_object (self->status, "notify", G_CALLBACK (status_notify_cb), self, 0);
 }
 
+/* Kiosk size --------------------------------------------------------------------------- */
+
+/* The monitor the kiosk covers: the one the window is on once it has a surface, else
+ * the first the display knows. Returns a new reference, or NULL with no monitor at all. */
+static GdkMonitor *
+kiosk_monitor (PmWindow *self)
+{
+  GdkDisplay *display = gtk_widget_get_display (GTK_WIDGET (self));
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (self));
+  GListModel *monitors;
+
+  if (surface != NULL)
+    {
+      GdkMonitor *monitor = gdk_display_get_monitor_at_surface (display, surface);
+
+      if (monitor != NULL)
+        return g_object_ref (monitor);
+    }
+
+  monitors = gdk_display_get_monitors (display);
+  if (g_list_model_get_n_items (monitors) == 0)
+    return NULL;
+
+  return g_list_model_get_item (monitors, 0);
+}
+
+/* Full screen is a request that only a window manager or compositor carries out. A
+ * kiosk often runs with none (a bare X server, cage without the request, Broadway), so
+ * the window also asks for the monitor's whole size: it then covers the screen either
+ * way instead of shrinking to the size of its first page. */
+static void
+fit_to_monitor (PmWindow *self)
+{
+  g_autoptr(GdkMonitor) monitor = kiosk_monitor (self);
+  GdkRectangle geometry;
+
+  if (monitor == NULL)
+    return;
+
+  gdk_monitor_get_geometry (monitor, &geometry);
+  if (geometry.width <= 0 || geometry.height <= 0)
+    return;
+
+  g_debug ("Kiosk window sized to its monitor, %dx%d", geometry.width, geometry.height);
+  gtk_window_set_default_size (GTK_WINDOW (self), geometry.width, geometry.height);
+
+  if (self->fitted_monitor != monitor)
+    {
+      if (self->fitted_monitor != NULL)
+        g_signal_handlers_disconnect_by_data (self->fitted_monitor, self);
+      g_set_object (&self->fitted_monitor, monitor);
+      g_signal_connect_object (monitor, "notify::geometry", G_CALLBACK (fit_to_monitor),
+                               self, G_CONNECT_SWAPPED);
+    }
+}
+
 /* First frame, for the start-up benchmark ------------------------------------------------ */
 
 static void
@@ -671,6 +728,10 @@ pm_window_realize (GtkWidget *widget)
   PmWindow *self = PM_WINDOW (widget);
 
   GTK_WIDGET_CLASS (pm_window_parent_class)->realize (widget);
+
+  /* Now the window has a surface, it knows its own monitor. */
+  if (self->kiosk)
+    fit_to_monitor (self);
 
   if (g_getenv ("POSTMETER_FIRST_FRAME_FILE") != NULL)
     self->after_paint_id = g_signal_connect (gtk_widget_get_frame_clock (widget),
@@ -745,11 +806,14 @@ pm_window_constructed (GObject *object)
 
   G_OBJECT_CLASS (pm_window_parent_class)->constructed (object);
 
+  /* A kiosk window stays resizable: a window manager refuses to make a window of fixed
+   * size full screen, and with no window manager nobody can resize it anyway. */
   if (self->kiosk)
     {
+      gtk_widget_add_css_class (GTK_WIDGET (self), "kiosk");
       gtk_window_set_decorated (GTK_WINDOW (self), FALSE);
       gtk_window_set_deletable (GTK_WINDOW (self), FALSE);
-      gtk_window_set_resizable (GTK_WINDOW (self), FALSE);
+      fit_to_monitor (self);
     }
   else
     gtk_window_set_default_size (GTK_WINDOW (self), 1280, 800);
@@ -763,6 +827,9 @@ pm_window_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->idle_tick_id, g_source_remove);
   g_clear_handle_id (&self->notice_timeout_id, g_source_remove);
+  if (self->fitted_monitor != NULL)
+    g_signal_handlers_disconnect_by_data (self->fitted_monitor, self);
+  g_clear_object (&self->fitted_monitor);
   gtk_widget_dispose_template (GTK_WIDGET (self), PM_TYPE_WINDOW);
   self->setup_page = self->home_page = self->settings_page = NULL;
   self->users_page = self->unbuilt_page = self->service_page = NULL;

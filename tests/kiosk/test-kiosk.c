@@ -423,8 +423,10 @@ start_application (void)
   state_dir = g_dir_make_tmp ("postmeter-kiosk-XXXXXX", &error);
   g_assert_no_error (error);
 
+  /* The kiosk as a mailroom runs it: full screen, no decorations, under an X server
+   * with no window manager to carry out the full-screen request. */
   app = pm_application_new ();
-  g_object_set (app, "state-dir", state_dir, "windowed", TRUE, NULL);
+  g_object_set (app, "state-dir", state_dir, "windowed", FALSE, NULL);
   g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
   g_assert_no_error (error);
   g_application_activate (G_APPLICATION (app));
@@ -432,9 +434,31 @@ start_application (void)
 }
 
 static void
+monitor_geometry (GdkRectangle *out_geometry)
+{
+  GListModel *monitors = gdk_display_get_monitors (gdk_display_get_default ());
+  g_autoptr(GdkMonitor) monitor = g_list_model_get_item (monitors, 0);
+
+  g_assert_nonnull (monitor);
+  gdk_monitor_get_geometry (monitor, out_geometry);
+}
+
+static gboolean
+window_fills_monitor (gpointer data)
+{
+  GtkWidget *widget = GTK_WIDGET (window ());
+  GdkRectangle *geometry = data;
+
+  return gtk_widget_get_mapped (widget) &&
+         gtk_widget_get_width (widget) == geometry->width &&
+         gtk_widget_get_height (widget) == geometry->height;
+}
+
+static void
 test_first_start (void)
 {
   GtkWidget *setup;
+  GdkRectangle geometry;
 
   if (xvfb_skip_reason != NULL)
     {
@@ -443,6 +467,20 @@ test_first_start (void)
     }
 
   start_application ();
+
+  /* No window manager here honours full screen, so the kiosk must size itself to the
+   * monitor (Xvfb's screen is 1280x800) rather than to its first page. */
+  monitor_geometry (&geometry);
+  g_assert_cmpint (geometry.width, ==, 1280);
+  g_assert_cmpint (geometry.height, ==, 800);
+  if (!wait_until (window_fills_monitor, &geometry))
+    g_error ("The kiosk window is %dx%d, not the monitor's %dx%d",
+             gtk_widget_get_width (GTK_WIDGET (window ())),
+             gtk_widget_get_height (GTK_WIDGET (window ())), geometry.width,
+             geometry.height);
+  g_assert_false (gtk_window_get_decorated (GTK_WINDOW (window ())));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (window ()), "kiosk"));
+
   assert_page_soon ("setup");
   setup = page ("setup");
   g_assert_cmpstr (pm_setup_page_get_step (PM_SETUP_PAGE (setup)), ==, "name");
@@ -509,7 +547,7 @@ test_wrong_code (void)
 
   type_code (lock, "lock", "");
   g_assert_cmpstr (pm_lock_page_get_message (PM_LOCK_PAGE (lock)), ==,
-                   "Enter your access code first, then press OK.");
+                   "Enter your access code first, then press Unlock.");
 
   type_code (lock, "lock", "123");
   g_assert_cmpstr (pm_lock_page_get_message (PM_LOCK_PAGE (lock)), ==,
@@ -615,6 +653,7 @@ test_users_add_disable (void)
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "settings");
   g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "settings");
   g_assert_true (pm_settings_page_get_users_visible (PM_SETTINGS_PAGE (page ("settings"))));
+  save_screenshot ("settings");
 
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "users");
   g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "users");
@@ -675,6 +714,7 @@ test_users_add_disable (void)
 
   gtk_widget_activate_action (users, "users.recode", "x", dan_id);
   g_assert_cmpstr (pm_users_page_get_step (PM_USERS_PAGE (users)), ==, "code");
+  save_screenshot ("users-new-code");
   type_code (users, "users", NEW_CODE);
   type_code (users, "users", NEW_CODE);
   g_assert_true (wait_until (users_page_idle, users));
@@ -929,6 +969,62 @@ test_kiosk_mode (void)
 }
 
 static void
+test_windowed (void)
+{
+  g_autoptr(PmWindow) windowed = NULL;
+  int width = 0, height = 0;
+
+  if (skip_without_display ())
+    return;
+
+  /* --windowed, for development: an ordinary window the desktop can move and close. */
+  windowed = g_object_ref_sink (pm_window_new (GTK_APPLICATION (app), FALSE));
+  g_assert_true (gtk_window_get_decorated (GTK_WINDOW (windowed)));
+  g_assert_true (gtk_window_get_deletable (GTK_WINDOW (windowed)));
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (windowed), "kiosk"));
+  gtk_window_get_default_size (GTK_WINDOW (windowed), &width, &height);
+  g_assert_cmpint (width, ==, 1280);
+  g_assert_cmpint (height, ==, 800);
+
+  gtk_window_destroy (GTK_WINDOW (windowed));
+}
+
+static GString *printed;
+
+static void
+keep_print (const char *text)
+{
+  g_string_append (printed, text);
+}
+
+static void
+test_command_line (void)
+{
+  g_autoptr(PmApplication) other = pm_application_new ();
+  g_autofree char *expected_dir = g_canonicalize_filename ("state-here", NULL);
+  g_autofree char *read_dir = NULL;
+  char *argv[] = { "postmeter", "--windowed", "--state-dir=state-here", "--version",
+                   NULL };
+  GPrintFunc old_print;
+  gboolean windowed = FALSE;
+  int status;
+
+  /* The options are read even when --version ends the run before any window. */
+  printed = g_string_new (NULL);
+  old_print = g_set_print_handler (keep_print);
+  status = g_application_run (G_APPLICATION (other), G_N_ELEMENTS (argv) - 1, argv);
+  g_set_print_handler (old_print);
+
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (printed->str, ==, "postmeter " PM_VERSION "\n");
+  g_object_get (other, "windowed", &windowed, "state-dir", &read_dir, NULL);
+  g_assert_true (windowed);
+  g_assert_cmpstr (read_dir, ==, expected_dir);
+  g_assert_null (pm_application_get_window (other));
+  g_string_free (printed, TRUE);
+}
+
+static void
 remove_tree (const char *path)
 {
   g_autoptr(GDir) dir = NULL;
@@ -987,6 +1083,8 @@ main (int   argc,
   g_test_add_func ("/kiosk/window/service", test_service_page);
   g_test_add_func ("/kiosk/window/service-no-folder", test_service_no_folder);
   g_test_add_func ("/kiosk/window/kiosk-mode", test_kiosk_mode);
+  g_test_add_func ("/kiosk/window/windowed", test_windowed);
+  g_test_add_func ("/kiosk/application/command-line", test_command_line);
 
   result = g_test_run ();
 
