@@ -12,6 +12,9 @@
 
 G_BEGIN_DECLS
 
+/* A label line holds 35 characters (pm-label.h); every line of an address fits one. */
+#define PM_ADDRESS_MAX_LINE_CHARS 35
+
 #define PM_ADDRESS_ERROR (pm_address_error_quark ())
 
 typedef enum
@@ -63,7 +66,9 @@ GType        pm_address_get_type            (void) G_GNUC_CONST;
 
 GQuark       pm_address_error_quark         (void);
 
-/* ZIP Codes */
+/* ZIP Codes. Accepts 5 or 9 digits with at most one break (blanks, a hyphen or a dash)
+ * after the fifth; refuses anything else with an error that names the field, and says
+ * which ZIP Code was probably meant when a leading zero was lost ("2134"). */
 gboolean     pm_address_parse_zip           (const char      *text,
                                              PmZipCode       *out_zip,
                                              GError         **error);
@@ -76,7 +81,11 @@ gboolean     pm_address_parse_state         (const char      *text,
                                              GError         **error);
 const char  *pm_address_state_name          (const char      *code);
 
-/* One line of text */
+/* One line of text. clean_line() trims, makes inner runs of blanks one space, composes
+ * to NFC and counts characters; the state comes back as its code and the ZIP Code as
+ * "60601" or "60601-1234". An empty line gives "" (whether it may be empty is the
+ * address's business). *out_warning, when set, names characters a label printer cannot
+ * print; the text keeps them. find_unprintable() lists them, or gives NULL. */
 const char  *pm_address_field_label         (PmAddressField   field);
 guint        pm_address_field_max_chars     (PmAddressField   field);
 char        *pm_address_clean_line          (PmAddressField   field,
@@ -85,7 +94,10 @@ char        *pm_address_clean_line          (PmAddressField   field,
                                              GError         **error);
 char        *pm_address_find_unprintable    (const char      *text);
 
-/* A whole address */
+/* A whole address. new_from_typed() takes PM_ADDRESS_N_FIELDS strings (NULL for an
+ * empty field) in PmAddressField order; it needs a name or a company, a street, the city,
+ * state and ZIP Code. Warnings, if any, are added to *out_warnings (created as needed,
+ * strings freed with it). validate() checks an address read back from storage. */
 PmAddress   *pm_address_new                 (void);
 PmAddress   *pm_address_copy                (const PmAddress *address);
 void         pm_address_free                (PmAddress       *address);
