@@ -1,9 +1,9 @@
 /* pm-psd.c: the PSD interface, its boxed types and its worker thread
  *
- * Each PSD instance gets one worker thread, made on first use. Every _async call becomes a job
- * on that thread's queue, so operations run one at a time in the order they were asked for.
- * The blocking forms take the same per-instance mutex as the worker, so a tool or test calling
- * them from another thread still never overlaps a queued operation.
+ * Each PSD instance gets one worker thread, made on first use. Every call, _async or _sync,
+ * becomes a job on that thread's queue, so operations run one at a time, on that thread, in
+ * the order they were asked for. An async result goes back through its GTask to the main
+ * context that was the caller's thread default; a blocking caller waits on a condition.
  */
 #include "pm-psd.h"
 
@@ -119,8 +119,8 @@ pm_psd_debit_result_free (PmPsdDebitResult *result)
 
 typedef struct
 {
-  GMutex       lock;     /* held for the whole of each operation, worker or blocking */
   GThreadPool *pool;     /* one exclusive thread; owned */
+  GThread     *thread;   /* that thread, once it has run a job; atomic, set only by it */
 } Worker;
 
 typedef enum
@@ -134,6 +134,7 @@ typedef enum
   OP_LOCK,
   OP_WITHDRAW,
   OP_JOURNAL,
+  OP_CERTIFICATE,
 } OpKind;
 
 typedef struct
@@ -144,6 +145,25 @@ typedef struct
   char              *reason;      /* owned; lock */
   guint              max_entries; /* journal */
 } Op;
+
+/* A blocking caller waits on this while the worker runs its operation. */
+typedef struct
+{
+  GMutex          lock;
+  GCond           cond;
+  gboolean        done;
+  gpointer        result;
+  GError         *error;
+} SyncWait;
+
+/* One queued operation: either a GTask (async) or a SyncWait (blocking). */
+typedef struct
+{
+  PmPsd     *psd;      /* a reference for async jobs; borrowed for blocking ones */
+  Op        *op;       /* owned */
+  GTask     *task;     /* owned; NULL for a blocking job */
+  SyncWait  *wait;     /* the caller's; NULL for an async job */
+} Job;
 
 static GQuark worker_quark;
 
@@ -161,7 +181,6 @@ worker_free (Worker *worker)
   /* Do not wait: this may run on the worker thread itself when a job drops the last
    * reference. Queued jobs hold references, so the queue is empty here. */
   g_thread_pool_free (worker->pool, FALSE, FALSE);
-  g_mutex_clear (&worker->lock);
   g_free (worker);
 }
 
@@ -199,6 +218,15 @@ run_op (PmPsd          *psd,
     case OP_JOURNAL:
       *out_free = (GDestroyNotify) g_ptr_array_unref;
       return iface->get_journal (psd, op->max_entries, error);
+    case OP_CERTIFICATE:
+      *out_free = (GDestroyNotify) g_bytes_unref;
+      if (iface->get_certificate == NULL)
+        {
+          g_set_error (error, PM_PSD_ERROR, PM_PSD_ERROR_INVALID,
+                       "This PSD cannot give its certificate");
+          return NULL;
+        }
+      return iface->get_certificate (psd, error);
     default:
       g_assert_not_reached ();
     }
@@ -208,25 +236,42 @@ static void
 worker_run_cb (gpointer data,
                gpointer user_data)
 {
-  g_autoptr(GTask) task = data;
+  Job *job = data;
   Worker *worker = user_data;
-  PmPsd *psd = g_task_get_source_object (task);
-  Op *op = g_task_get_task_data (task);
   GError *error = NULL;
   GDestroyNotify free_func;
   gpointer result;
 
-  if (g_task_return_error_if_cancelled (task))
-    return;
+  g_atomic_pointer_set (&worker->thread, g_thread_self ());
 
-  g_mutex_lock (&worker->lock);
-  result = run_op (psd, op, &free_func, &error);
-  g_mutex_unlock (&worker->lock);
+  if (job->task != NULL)
+    {
+      if (!g_task_return_error_if_cancelled (job->task))
+        {
+          result = run_op (job->psd, job->op, &free_func, &error);
+          if (result == NULL)
+            g_task_return_error (job->task, error);
+          else
+            g_task_return_pointer (job->task, result, free_func);
+        }
 
-  if (result == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, result, free_func);
+      op_free (job->op);
+      g_object_unref (job->task);
+      g_object_unref (job->psd);
+      g_free (job);
+      return;
+    }
+
+  result = run_op (job->psd, job->op, &free_func, &error);
+  op_free (job->op);
+
+  g_mutex_lock (&job->wait->lock);
+  job->wait->result = result;
+  job->wait->error = error;
+  job->wait->done = TRUE;
+  g_cond_signal (&job->wait->cond);
+  g_mutex_unlock (&job->wait->lock);
+  g_free (job);
 }
 
 static Worker *
@@ -243,7 +288,6 @@ get_worker (PmPsd *psd)
   if (worker == NULL)
     {
       worker = g_new0 (Worker, 1);
-      g_mutex_init (&worker->lock);
       worker->pool = g_thread_pool_new (worker_run_cb, worker, 1, TRUE, NULL);
       g_object_set_qdata_full (G_OBJECT (psd), worker_quark, worker,
                                (GDestroyNotify) worker_free);
@@ -251,6 +295,18 @@ get_worker (PmPsd *psd)
   g_mutex_unlock (&creation_lock);
 
   return worker;
+}
+
+gboolean
+pm_psd_is_worker_thread (PmPsd *psd)
+{
+  Worker *worker;
+
+  g_return_val_if_fail (PM_IS_PSD (psd), FALSE);
+
+  worker = worker_quark != 0 ? g_object_get_qdata (G_OBJECT (psd), worker_quark) : NULL;
+
+  return worker != NULL && g_atomic_pointer_get (&worker->thread) == g_thread_self ();
 }
 
 static void
@@ -262,11 +318,14 @@ queue_op (PmPsd               *psd,
           gpointer             user_data)
 {
   Worker *worker = get_worker (psd);
-  GTask *task = g_task_new (psd, cancellable, callback, user_data);
+  Job *job = g_new0 (Job, 1);
 
-  g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, op, (GDestroyNotify) op_free);
-  g_thread_pool_push (worker->pool, task, NULL);
+  /* The task is made here so its callback runs on this thread's default context. */
+  job->task = g_task_new (psd, cancellable, callback, user_data);
+  g_task_set_source_tag (job->task, source_tag);
+  job->psd = g_object_ref (psd);
+  job->op = op;
+  g_thread_pool_push (worker->pool, job, NULL);
 }
 
 static gpointer
@@ -275,15 +334,30 @@ run_sync (PmPsd   *psd,
           GError **error)
 {
   Worker *worker = get_worker (psd);
-  GDestroyNotify free_func;
-  gpointer result;
+  Job *job = g_new0 (Job, 1);
+  SyncWait wait = { 0 };
 
-  g_mutex_lock (&worker->lock);
-  result = run_op (psd, op, &free_func, error);
-  g_mutex_unlock (&worker->lock);
-  op_free (op);
+  g_return_val_if_fail (!pm_psd_is_worker_thread (psd), NULL);
 
-  return result;
+  g_mutex_init (&wait.lock);
+  g_cond_init (&wait.cond);
+  job->psd = psd;
+  job->op = op;
+  job->wait = &wait;
+
+  g_mutex_lock (&wait.lock);
+  g_thread_pool_push (worker->pool, job, NULL);
+  while (!wait.done)
+    g_cond_wait (&wait.cond, &wait.lock);
+  g_mutex_unlock (&wait.lock);
+
+  g_mutex_clear (&wait.lock);
+  g_cond_clear (&wait.cond);
+
+  if (wait.error != NULL)
+    g_propagate_error (error, wait.error);
+
+  return wait.result;
 }
 
 static gpointer
@@ -389,6 +463,7 @@ DEFINE_ASYNC (apply_audit_answer, PmPsdStatus *, op_new_message (OP_AUDIT_ANSWER
 DEFINE_ASYNC (lock, PmPsdStatus *, op_new_lock (reason), const char *reason,)
 DEFINE_ASYNC (withdraw, GBytes *, op_new (OP_WITHDRAW), )
 DEFINE_ASYNC (get_journal, GPtrArray *, op_new_journal (max_entries), guint max_entries,)
+DEFINE_ASYNC (get_certificate, GBytes *, op_new (OP_CERTIFICATE), )
 
 PmPsdStatus *
 pm_psd_get_status_sync (PmPsd   *psd,
@@ -475,4 +550,13 @@ pm_psd_get_journal_sync (PmPsd   *psd,
   g_return_val_if_fail (PM_IS_PSD (psd), NULL);
 
   return run_sync (psd, op_new_journal (max_entries), error);
+}
+
+GBytes *
+pm_psd_get_certificate_sync (PmPsd   *psd,
+                             GError **error)
+{
+  g_return_val_if_fail (PM_IS_PSD (psd), NULL);
+
+  return run_sync (psd, op_new (OP_CERTIFICATE), error);
 }

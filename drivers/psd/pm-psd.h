@@ -4,7 +4,8 @@
  * software PSD here, a provider's certified device later) implements the blocking operations
  * of PmPsdInterface; the _async functions below run them one at a time on the PSD's own
  * worker thread and return the result on the caller's thread-default main context. The
- * blocking forms (pm_psd_*_sync) are for tools and tests and must not run on a GUI thread.
+ * blocking forms (pm_psd_*_sync) queue the same operation on the same worker thread and wait
+ * for it: they are for tools and tests and must not run on a GUI thread.
  *
  * Registers (mills): ascending (AR, postage ever used), descending (DR, funds left),
  * control sum (CS, every refill ever applied) and refunded (handed back on withdrawal).
@@ -169,9 +170,14 @@ struct _PmPsdInterface
   GPtrArray         *(*get_journal)           (PmPsd                   *psd,
                                                guint                    max_entries,
                                                GError                 **error);
+  GBytes            *(*get_certificate)       (PmPsd                   *psd,
+                                               GError                 **error);
 };
 
 GQuark            pm_psd_error_quark                 (void);
+
+/* For drivers: TRUE on the thread that runs this PSD's operations. */
+gboolean          pm_psd_is_worker_thread            (PmPsd                   *psd);
 
 /* Cheap, fixed for the life of the device; any thread. */
 guint32           pm_psd_get_serial                  (PmPsd                   *psd);
@@ -248,8 +254,20 @@ void              pm_psd_get_journal_async           (PmPsd                   *p
 GPtrArray        *pm_psd_get_journal_finish          (PmPsd                   *psd,
                                                       GAsyncResult            *result,
                                                       GError                 **error);
+/* The PSD's certificate (pm-psd-message.h): its public key with the operational block the
+ * provider signed for it, which binds the key to the serial, certificate serial and origin
+ * ZIP printed in every indicium. An auditor who trusts only the provider's key checks
+ * indicia with it. NOT_INITIALIZED before the operational block is installed. */
+void              pm_psd_get_certificate_async       (PmPsd                   *psd,
+                                                      GCancellable            *cancellable,
+                                                      GAsyncReadyCallback      callback,
+                                                      gpointer                 user_data);
+GBytes           *pm_psd_get_certificate_finish      (PmPsd                   *psd,
+                                                      GAsyncResult            *result,
+                                                      GError                 **error);
 
-/* Blocking forms, serialized with the worker; never on a GUI thread. */
+/* Blocking forms: the operation runs on the worker thread, after any already queued, and
+ * the caller waits for it. Never on a GUI thread. */
 PmPsdStatus      *pm_psd_get_status_sync             (PmPsd                   *psd,
                                                       GError                 **error);
 PmPsdStatus      *pm_psd_install_operational_block_sync (PmPsd                *psd,
@@ -273,6 +291,8 @@ GBytes           *pm_psd_withdraw_sync               (PmPsd                   *p
                                                       GError                 **error);
 GPtrArray        *pm_psd_get_journal_sync            (PmPsd                   *psd,
                                                       guint                    max_entries,
+                                                      GError                 **error);
+GBytes           *pm_psd_get_certificate_sync        (PmPsd                   *psd,
                                                       GError                 **error);
 
 G_END_DECLS

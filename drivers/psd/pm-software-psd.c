@@ -1,9 +1,8 @@
 /* pm-software-psd.c: the software PSD
  *
- * Threads: the PmPsd vfuncs run with the PSD's worker mutex held (see pm-psd.c), on the
- * worker thread or on a tool's thread, never two at once. Everything in the instance past
- * open() is touched only there; serial, directory and keys are fixed at open and any thread
- * may read them.
+ * Threads: the PmPsd vfuncs run only on the PSD's worker thread (see pm-psd.c), one at a
+ * time, and assert it. Everything in the instance past open() is touched only there;
+ * serial, directory and keys are fixed at open and any thread may read them.
  *
  * Every change follows the same steps: copy the state, change the copy, seal it and write it
  * durably, and only then adopt it and answer. A crash at any point leaves either the old state
@@ -32,10 +31,11 @@
 #define STATE_TEMP_FILE   "state.tmp"
 #define SECRET_FILE       "device.secret"
 #define KEY_FILE          "signing-key.pem"
+#define MAKING_FILE       "manufacturing"
 #define SECRET_LENGTH     32
 #define MAC_LENGTH        32
 #define STATE_MAGIC       "PMSPSD\0\1"
-#define STATE_VERSION     1
+#define STATE_VERSION     2
 #define JOURNAL_ENTRY_LENGTH (8 + 8 + 4 + 8 + 32)
 #define SOFTWARE_ID       "PM01"
 
@@ -54,6 +54,7 @@ typedef struct
   guint32            last_date_used;
   guint32            last_refill_sequence;
   gint64             last_inspection;
+  gint64             clock_high_water;     /* latest time any state was written at */
   PmPsdLockReason    lock_reason;
   char              *lock_message;         /* owned */
   gboolean           audit_pending;
@@ -254,6 +255,7 @@ state_seal (const State  *state,
   put_le (out, state->last_date_used, 4);
   put_le (out, state->last_refill_sequence, 4);
   put_le (out, (guint64) state->last_inspection, 8);
+  put_le (out, (guint64) state->clock_high_water, 8);
   put_le (out, state->lock_reason, 1);
   put_le (out, message_length, 2);
   g_byte_array_append (out, (const guint8 *) (state->lock_message ? state->lock_message : ""),
@@ -331,6 +333,7 @@ state_unseal (GBytes        *sealed,
   state->last_date_used = (guint32) get_le (&r, 4);
   state->last_refill_sequence = (guint32) get_le (&r, 4);
   state->last_inspection = (gint64) get_le (&r, 8);
+  state->clock_high_water = (gint64) get_le (&r, 8);
   state->lock_reason = (PmPsdLockReason) get_le (&r, 1);
   message_length = (gsize) get_le (&r, 2);
   if (message_length > 0 && !r.short_read && r.length - r.offset >= message_length)
@@ -488,6 +491,30 @@ failed:
   return FALSE;
 }
 
+/* The PSD's own time: the clock, but never earlier than a time it has already written a
+ * state at. Setting the computer's clock back therefore neither postpones the inspection
+ * lock nor reopens dates of mailing that have passed. */
+static gint64
+psd_now (PmSoftwarePsd *self)
+{
+  gint64 clock_now = pm_clock_now_s ();
+
+  if (self->state != NULL && self->state->clock_high_water > clock_now)
+    return self->state->clock_high_water;
+
+  return clock_now;
+}
+
+static GDate *
+psd_today (PmSoftwarePsd *self)
+{
+  g_autoptr(GDateTime) local = g_date_time_new_from_unix_local (psd_now (self));
+
+  return g_date_new_dmy ((GDateDay) g_date_time_get_day_of_month (local),
+                         (GDateMonth) g_date_time_get_month (local),
+                         (GDateYear) g_date_time_get_year (local));
+}
+
 /* Seals and writes next; on success it becomes the current state. On failure the PSD stops
  * until it is reopened, since the disk may hold either state. */
 static gboolean
@@ -495,9 +522,13 @@ commit_state (PmSoftwarePsd  *self,
               State          *next,
               GError        **error)
 {
-  g_autoptr(GBytes) sealed = state_seal (next, self->mac_key);
+  g_autoptr(GBytes) sealed = NULL;
   gsize length = 0;
-  const guint8 *data = g_bytes_get_data (sealed, &length);
+  const guint8 *data;
+
+  next->clock_high_water = MAX (next->clock_high_water, psd_now (self));
+  sealed = state_seal (next, self->mac_key);
+  data = g_bytes_get_data (sealed, &length);
 
   if (!write_durably (self, STATE_FILE, data, length, error))
     {
@@ -542,7 +573,7 @@ enforce_watchdog (PmSoftwarePsd  *self,
 
   if (self->damage != NULL || self->state->lock_reason != PM_PSD_LOCK_NONE)
     return TRUE;
-  if (inspection_state (self, pm_clock_now_s ()) != PM_PSD_INSPECTION_LOCKED)
+  if (inspection_state (self, psd_now (self)) != PM_PSD_INSPECTION_LOCKED)
     return TRUE;
 
   next = state_copy (self->state);
@@ -603,7 +634,7 @@ make_status (PmSoftwarePsd *self)
 {
   PmPsdStatus *status = g_new0 (PmPsdStatus, 1);
   const State *state = self->state;
-  gint64 now = pm_clock_now_s ();
+  gint64 now = psd_now (self);
 
   status->serial = self->serial;
   memcpy (status->model, PM_SOFTWARE_PSD_MODEL, 5);
@@ -652,55 +683,25 @@ make_status (PmSoftwarePsd *self)
 /* opening */
 
 static gboolean
-read_or_make_secret (const char  *path,
-                     gboolean     make,
-                     guint8       out_secret[SECRET_LENGTH],
-                     GError     **error)
+read_secret (const char  *path,
+             guint8       out_secret[SECRET_LENGTH],
+             GError     **error)
 {
   g_autofree char *contents = NULL;
   gsize length = 0;
 
-  if (make)
-    {
-      int fd;
-
-      if (RAND_bytes (out_secret, SECRET_LENGTH) != 1)
-        {
-          g_set_error (error, PM_PSD_ERROR, PM_PSD_ERROR_STORAGE,
-                       "The system's random number generator failed");
-          return FALSE;
-        }
-
-      fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-      if (fd < 0 || write (fd, out_secret, SECRET_LENGTH) != SECRET_LENGTH || fsync (fd) != 0)
-        {
-          int saved = errno;
-
-          if (fd >= 0)
-            close (fd);
-          g_set_error (error, PM_PSD_ERROR, PM_PSD_ERROR_STORAGE,
-                       "Could not create the PSD's device secret “%s”: %s", path,
-                       g_strerror (saved));
-          return FALSE;
-        }
-      close (fd);
-      return TRUE;
-    }
-
   if (!g_file_get_contents (path, &contents, &length, error))
-    {
-      g_prefix_error (error, "Could not read the PSD's device secret: ");
-      return FALSE;
-    }
+    return FALSE;
 
   if (length != SECRET_LENGTH)
     {
       g_set_error (error, PM_PSD_ERROR, PM_PSD_ERROR_DAMAGED,
-                   "the device secret file has the wrong length");
+                   "its device secret has the wrong length");
       return FALSE;
     }
 
   memcpy (out_secret, contents, SECRET_LENGTH);
+  memset (contents, 0, length);
   return TRUE;
 }
 
@@ -773,6 +774,38 @@ check_loaded_state (PmSoftwarePsd *self,
 }
 
 static gboolean
+file_exists (PmSoftwarePsd *self,
+             const char    *name)
+{
+  g_autofree char *path = g_build_filename (self->directory, name, NULL);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+static gboolean
+remove_file (PmSoftwarePsd  *self,
+             const char     *name,
+             GError        **error)
+{
+  g_autofree char *path = g_build_filename (self->directory, name, NULL);
+
+  if (g_unlink (path) != 0 && errno != ENOENT)
+    {
+      int saved = errno;
+
+      g_set_error (error, PM_PSD_ERROR, PM_PSD_ERROR_STORAGE,
+                   "Could not remove “%s”: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Makes a new PSD in an empty folder. The marker file is written first and removed last, so
+ * a crash part-way leaves a folder that the next open recognises as a PSD never finished
+ * (no state file yet, so no operational block, no funds, no piece) and makes again. Without
+ * the marker, a missing file is damage, never a reason to start over. */
+static gboolean
 create_new (PmSoftwarePsd  *self,
             PmVerifyKey    *provider_key,
             guint32         factory_serial,
@@ -780,8 +813,8 @@ create_new (PmSoftwarePsd  *self,
 {
   g_autoptr(State) state = state_new ();
   g_autoptr(GBytes) key_pem = NULL;
-  g_autofree char *secret_path = g_build_filename (self->directory, SECRET_FILE, NULL);
   guint8 secret[SECRET_LENGTH];
+  static const char marker[] = "A software PSD is being made in this folder.\n";
 
   if (provider_key == NULL)
     {
@@ -790,10 +823,19 @@ create_new (PmSoftwarePsd  *self,
       return FALSE;
     }
 
-  if (!read_or_make_secret (secret_path, TRUE, secret, error))
+  if (!write_durably (self, MAKING_FILE, (const guint8 *) marker, sizeof marker - 1, error))
+    return FALSE;
+
+  if (RAND_bytes (secret, SECRET_LENGTH) != 1)
+    {
+      g_set_error (error, PM_PSD_ERROR, PM_PSD_ERROR_STORAGE,
+                   "The system's random number generator failed");
+      return FALSE;
+    }
+  if (!write_durably (self, SECRET_FILE, secret, SECRET_LENGTH, error))
     return FALSE;
   derive_mac_key (secret, self->mac_key);
-  memset (secret, 0, sizeof secret);
+  OPENSSL_cleanse (secret, sizeof secret);
 
   self->signing_key = pm_signing_key_generate (error);
   if (self->signing_key == NULL)
@@ -815,10 +857,50 @@ create_new (PmSoftwarePsd  *self,
   if (!commit_state (self, g_steal_pointer (&state), error))
     return FALSE;
 
+  if (!remove_file (self, MAKING_FILE, error) || !fsync_directory (self->directory, error))
+    return FALSE;
+
   g_clear_pointer (&self->damage, g_free);
   self->serial = self->state->serial;
   self->provider_key = pm_verify_key_ref (provider_key);
   g_message ("New software PSD %u made in “%s”", self->serial, self->directory);
+
+  return TRUE;
+}
+
+/* Decides what the folder holds: nothing (make a PSD), a PSD whose making was cut off before
+ * its state was written (make it again), or a PSD to open. */
+static gboolean
+needs_making (PmSoftwarePsd  *self,
+              gboolean       *out_make,
+              GError        **error)
+{
+  static const char *const files[] = { SECRET_FILE, KEY_FILE, STATE_FILE };
+  gboolean any = FALSE;
+
+  *out_make = FALSE;
+
+  if (file_exists (self, MAKING_FILE))
+    {
+      if (file_exists (self, STATE_FILE))
+        {
+          /* Everything was written; only the marker's removal was lost. */
+          return remove_file (self, MAKING_FILE, error)
+                 && fsync_directory (self->directory, error);
+        }
+
+      g_message ("The software PSD in “%s” was never finished; making it again",
+                 self->directory);
+      for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+        if (!remove_file (self, files[i], error))
+          return FALSE;
+      *out_make = TRUE;
+      return TRUE;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    any = any || file_exists (self, files[i]);
+  *out_make = !any;
 
   return TRUE;
 }
@@ -839,6 +921,7 @@ pm_software_psd_open (const char   *directory,
   g_autoptr(GError) local_error = NULL;
   guint8 secret[SECRET_LENGTH];
   gsize sealed_length = 0;
+  gboolean make;
 
   g_return_val_if_fail (directory != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -856,27 +939,32 @@ pm_software_psd_open (const char   *directory,
   self->directory = g_strdup (directory);
   parse_crash_hook (self);
 
-  secret_path = g_build_filename (directory, SECRET_FILE, NULL);
-  state_path = g_build_filename (directory, STATE_FILE, NULL);
-  key_path = g_build_filename (directory, KEY_FILE, NULL);
-
-  /* No secret: no PSD was ever made here. */
-  if (!g_file_test (secret_path, G_FILE_TEST_EXISTS))
+  if (!needs_making (self, &make, error))
+    return NULL;
+  if (make)
     {
       if (!create_new (self, provider_key, factory_serial, error))
         return NULL;
       return g_steal_pointer (&self);
     }
 
+  secret_path = g_build_filename (directory, SECRET_FILE, NULL);
+  state_path = g_build_filename (directory, STATE_FILE, NULL);
+  key_path = g_build_filename (directory, KEY_FILE, NULL);
+
   /* From here on, nothing is ever rewritten or reset: a fault locks the PSD and leaves its
    * files for the provider to examine. */
-  if (!read_or_make_secret (secret_path, FALSE, secret, &local_error))
+  if (!read_secret (secret_path, secret, &local_error))
     {
-      mark_damaged (self, local_error->message);
+      mark_damaged (self, g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+                            ? "its device secret is missing"
+                            : g_error_matches (local_error, PM_PSD_ERROR, PM_PSD_ERROR_DAMAGED)
+                                ? local_error->message
+                                : "its device secret cannot be read");
       return g_steal_pointer (&self);
     }
   derive_mac_key (secret, self->mac_key);
-  memset (secret, 0, sizeof secret);
+  OPENSSL_cleanse (secret, sizeof secret);
 
   if (g_file_get_contents (key_path, &key_pem, NULL, NULL))
     self->signing_key = pm_signing_key_new_from_pem (key_pem, -1, NULL);
@@ -969,6 +1057,8 @@ software_psd_get_status (PmPsd   *psd,
 {
   PmSoftwarePsd *self = PM_SOFTWARE_PSD (psd);
 
+  g_assert (pm_psd_is_worker_thread (psd));
+
   if (self->damage == NULL && !enforce_watchdog (self, error))
     return NULL;
 
@@ -985,6 +1075,8 @@ software_psd_install_operational_block (PmPsd   *psd,
   PmOperationalBlock block;
   guint8 digest[PM_PSD_KEY_DIGEST_LENGTH];
   State *next;
+
+  g_assert (pm_psd_is_worker_thread (psd));
 
   if (self->damage != NULL || self->state->lock_reason == PM_PSD_LOCK_WITHDRAWN)
     {
@@ -1032,7 +1124,7 @@ software_psd_install_operational_block (PmPsd   *psd,
   g_clear_pointer (&next->operational_block, g_bytes_unref);
   next->operational_block = g_bytes_ref (message);
   if (self->state->operational_block == NULL)
-    next->last_inspection = pm_clock_now_s ();
+    next->last_inspection = psd_now (self);
 
   if (!commit_state (self, next, error))
     return NULL;
@@ -1049,7 +1141,7 @@ check_date (PmSoftwarePsd  *self,
             guint32         date,
             GError        **error)
 {
-  g_autoptr(GDate) today = pm_clock_today_local ();
+  g_autoptr(GDate) today = psd_today (self);
   g_autoptr(GDate) mailing = pm_indicium_date_to_gdate (date);
   g_autofree char *text = pm_indicium_format_date (date);
   g_autofree char *last_text = NULL;
@@ -1104,6 +1196,8 @@ software_psd_debit (PmPsd                   *psd,
   GChecksum *checksum;
   gsize digest_length = 32;
   State *next;
+
+  g_assert (pm_psd_is_worker_thread (psd));
 
   if (!check_usable (self, FALSE, error))
     return NULL;
@@ -1224,6 +1318,8 @@ software_psd_refill (PmPsd   *psd,
   g_autofree char *amount_text = NULL;
   State *next;
 
+  g_assert (pm_psd_is_worker_thread (psd));
+
   /* Funds may arrive while printing is locked: the lock is about inspections. */
   if (!check_usable (self, TRUE, error))
     return NULL;
@@ -1298,6 +1394,8 @@ software_psd_make_audit_request (PmPsd   *psd,
   PmAuditRequest request = { 0 };
   State *next;
 
+  g_assert (pm_psd_is_worker_thread (psd));
+
   if (self->damage != NULL)
     {
       check_usable (self, TRUE, error);
@@ -1314,7 +1412,7 @@ software_psd_make_audit_request (PmPsd   *psd,
                    "The system's random number generator failed");
       return NULL;
     }
-  request.made_at = pm_clock_now_s ();
+  request.made_at = psd_now (self);
   request.ascending = self->state->ascending;
   request.descending = self->state->descending;
   request.control_sum = self->state->control_sum;
@@ -1350,6 +1448,8 @@ software_psd_apply_audit_answer (PmPsd   *psd,
   g_autoptr(GError) local_error = NULL;
   PmAuditAnswer answer;
   State *next;
+
+  g_assert (pm_psd_is_worker_thread (psd));
 
   if (self->damage != NULL)
     {
@@ -1390,7 +1490,7 @@ software_psd_apply_audit_answer (PmPsd   *psd,
   next->audit_pending = FALSE;
   if (answer.result == PM_AUDIT_RESULT_ACCEPTED)
     {
-      next->last_inspection = pm_clock_now_s ();
+      next->last_inspection = psd_now (self);
       if (next->lock_reason == PM_PSD_LOCK_WATCHDOG || next->lock_reason == PM_PSD_LOCK_MANUAL)
         {
           next->lock_reason = PM_PSD_LOCK_NONE;
@@ -1422,6 +1522,8 @@ software_psd_lock (PmPsd       *psd,
   PmSoftwarePsd *self = PM_SOFTWARE_PSD (psd);
   State *next;
 
+  g_assert (pm_psd_is_worker_thread (psd));
+
   if (self->damage != NULL)
     return make_status (self);
   if (self->state->lock_reason == PM_PSD_LOCK_WITHDRAWN)
@@ -1450,6 +1552,8 @@ software_psd_withdraw (PmPsd   *psd,
   PmWithdrawalRecord record = { 0 };
   State *next;
 
+  g_assert (pm_psd_is_worker_thread (psd));
+
   if (self->damage == NULL && self->state->withdrawal_record != NULL)
     return g_bytes_ref (self->state->withdrawal_record);
 
@@ -1458,7 +1562,7 @@ software_psd_withdraw (PmPsd   *psd,
 
   record.psd_serial = self->serial;
   record.certificate_serial = self->block.certificate_serial;
-  record.made_at = pm_clock_now_s ();
+  record.made_at = psd_now (self);
   record.ascending = self->state->ascending;
   record.refunded = self->state->refunded + self->state->descending;
   record.control_sum = self->state->control_sum;
@@ -1493,6 +1597,8 @@ software_psd_get_journal (PmPsd   *psd,
   GPtrArray *entries = g_ptr_array_new_with_free_func (g_free);
   GArray *journal;
 
+  g_assert (pm_psd_is_worker_thread (psd));
+
   if (self->state == NULL)
     {
       g_ptr_array_unref (entries);
@@ -1508,6 +1614,23 @@ software_psd_get_journal (PmPsd   *psd,
                                          sizeof (PmPsdJournalEntry)));
 
   return entries;
+}
+
+static GBytes *
+software_psd_get_certificate (PmPsd   *psd,
+                              GError **error)
+{
+  PmSoftwarePsd *self = PM_SOFTWARE_PSD (psd);
+
+  g_assert (pm_psd_is_worker_thread (psd));
+
+  if (self->damage != NULL || self->state->operational_block == NULL)
+    {
+      check_usable (self, TRUE, error);
+      return NULL;
+    }
+
+  return pm_psd_certificate_new (self->public_key, self->state->operational_block);
 }
 
 /* GObject */
@@ -1553,4 +1676,5 @@ pm_software_psd_psd_init (PmPsdInterface *iface)
   iface->lock = software_psd_lock;
   iface->withdraw = software_psd_withdraw;
   iface->get_journal = software_psd_get_journal;
+  iface->get_certificate = software_psd_get_certificate;
 }

@@ -657,3 +657,126 @@ pm_withdrawal_record_verify (GBytes              *message,
   *out_record = record;
   return TRUE;
 }
+
+/* certificate */
+
+#define BLOCK_PEM_LABEL "POSTMETER OPERATIONAL BLOCK"
+
+GBytes *
+pm_psd_certificate_new (PmVerifyKey *psd_key,
+                        GBytes      *operational_block)
+{
+  g_autoptr(GBytes) key_pem = NULL;
+  g_autofree char *encoded = NULL;
+  GString *text;
+  gsize length;
+
+  g_return_val_if_fail (psd_key != NULL && operational_block != NULL, NULL);
+
+  key_pem = pm_verify_key_to_pem (psd_key);
+  text = g_string_new_len (g_bytes_get_data (key_pem, NULL), (gssize) g_bytes_get_size (key_pem));
+  if (text->len > 0 && text->str[text->len - 1] != '\n')
+    g_string_append_c (text, '\n');
+
+  encoded = g_base64_encode (g_bytes_get_data (operational_block, NULL),
+                             g_bytes_get_size (operational_block));
+  g_string_append (text, "-----BEGIN " BLOCK_PEM_LABEL "-----\n");
+  length = strlen (encoded);
+  for (gsize i = 0; i < length; i += 64)
+    {
+      g_string_append_len (text, encoded + i, (gssize) MIN (64, length - i));
+      g_string_append_c (text, '\n');
+    }
+  g_string_append (text, "-----END " BLOCK_PEM_LABEL "-----\n");
+
+  return g_string_free_to_bytes (text);
+}
+
+/* The base64 between the BEGIN and END lines of the named block, decoded. */
+static GBytes *
+pem_block (const char  *text,
+           gsize        length,
+           const char  *label,
+           GError     **error)
+{
+  g_autofree char *begin = g_strdup_printf ("-----BEGIN %s-----", label);
+  g_autofree char *end = g_strdup_printf ("-----END %s-----", label);
+  g_autofree char *body = NULL;
+  const char *start, *stop;
+  guchar *decoded;
+  gsize decoded_length = 0;
+
+  start = g_strstr_len (text, (gssize) length, begin);
+  if (start != NULL)
+    start += strlen (begin);
+  stop = start != NULL ? g_strstr_len (start, (gssize) (length - (gsize) (start - text)), end)
+                       : NULL;
+  if (stop == NULL)
+    {
+      g_set_error (error, PM_PSD_MESSAGE_ERROR, PM_PSD_MESSAGE_ERROR_MALFORMED,
+                   "This is not a PSD certificate: it has no %s", label);
+      return NULL;
+    }
+
+  body = g_strndup (start, (gsize) (stop - start));
+  decoded = g_base64_decode (body, &decoded_length);
+
+  return g_bytes_new_take (decoded, decoded_length);
+}
+
+gboolean
+pm_psd_certificate_verify (GBytes              *certificate,
+                           PmVerifyKey         *provider_key,
+                           PmVerifyKey        **out_psd_key,
+                           PmOperationalBlock  *out_block,
+                           GError             **error)
+{
+  g_autoptr(PmVerifyKey) psd_key = NULL;
+  g_autoptr(GBytes) block_bytes = NULL;
+  PmOperationalBlock block;
+  guint8 digest[PM_PSD_KEY_DIGEST_LENGTH];
+  gsize length = 0;
+  const char *text;
+
+  g_return_val_if_fail (certificate != NULL && provider_key != NULL, FALSE);
+  g_return_val_if_fail (out_psd_key != NULL && out_block != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  text = g_bytes_get_data (certificate, &length);
+  if (text == NULL || length == 0)
+    {
+      g_set_error (error, PM_PSD_MESSAGE_ERROR, PM_PSD_MESSAGE_ERROR_MALFORMED,
+                   "The PSD certificate is empty");
+      return FALSE;
+    }
+
+  psd_key = pm_verify_key_new_from_pem (text, (gssize) length, error);
+  if (psd_key == NULL)
+    {
+      g_prefix_error (error, "The PSD certificate has no usable key: ");
+      return FALSE;
+    }
+
+  block_bytes = pem_block (text, length, BLOCK_PEM_LABEL, error);
+  if (block_bytes == NULL)
+    return FALSE;
+
+  if (!pm_operational_block_verify (block_bytes, provider_key, &block, error))
+    {
+      g_prefix_error (error, "The PSD certificate was not issued by this provider: ");
+      return FALSE;
+    }
+
+  if (!pm_psd_key_digest (psd_key, digest)
+      || memcmp (digest, block.psd_key_digest, PM_PSD_KEY_DIGEST_LENGTH) != 0)
+    {
+      g_set_error (error, PM_PSD_MESSAGE_ERROR, PM_PSD_MESSAGE_ERROR_WRONG_KEY,
+                   "The PSD certificate's key is not the key its operational block was "
+                   "issued for");
+      return FALSE;
+    }
+
+  *out_psd_key = g_steal_pointer (&psd_key);
+  *out_block = block;
+  return TRUE;
+}

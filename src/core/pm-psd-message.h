@@ -37,6 +37,13 @@
  *
  * The data center makes provider messages with the _sign functions and checks PSD messages
  * with the _verify functions; the PSD does the reverse. Times are Unix seconds.
+ *
+ * A PSD certificate is text: the PSD's public key as a PEM "PUBLIC KEY", then its installed
+ * operational block as a PEM "POSTMETER OPERATIONAL BLOCK" (the message bytes above, base64).
+ * The block is the provider's signed statement that this key belongs to this PSD serial,
+ * certificate serial and origin ZIP, so whoever trusts the provider's key can check an
+ * indicium with nothing but the certificate. Tools that only want the key read the first
+ * block with any PEM reader.
  */
 #pragma once
 
@@ -59,6 +66,7 @@ typedef enum
   PM_PSD_MESSAGE_ERROR_WRONG_KIND,     /* a valid message, but not the one expected */
   PM_PSD_MESSAGE_ERROR_UNSUPPORTED,    /* a format version this build does not read */
   PM_PSD_MESSAGE_ERROR_BAD_SIGNATURE,  /* not signed by the expected key, or altered */
+  PM_PSD_MESSAGE_ERROR_WRONG_KEY,      /* a certificate whose block names another key */
 } PmPsdMessageError;
 
 typedef enum
@@ -209,6 +217,16 @@ GBytes  *pm_withdrawal_record_sign           (const PmWithdrawalRecord     *reco
 gboolean pm_withdrawal_record_verify         (GBytes                       *message,
                                               PmVerifyKey                  *psd_key,
                                               PmWithdrawalRecord           *out_record,
+                                              GError                      **error);
+
+GBytes  *pm_psd_certificate_new              (PmVerifyKey                  *psd_key,
+                                              GBytes                       *operational_block);
+/* Checks the block's signature with the provider's key and that the block names the
+ * certificate's key; returns the PSD key and the block's fields. */
+gboolean pm_psd_certificate_verify           (GBytes                       *certificate,
+                                              PmVerifyKey                  *provider_key,
+                                              PmVerifyKey                 **out_psd_key,
+                                              PmOperationalBlock           *out_block,
                                               GError                      **error);
 
 G_END_DECLS

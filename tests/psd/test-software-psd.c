@@ -869,6 +869,258 @@ test_damaged_state (void)
     }
 }
 
+
+/* Files deleted from a PSD in use lock it; they never make a fresh PSD in its place. */
+static void
+test_missing_files (void)
+{
+  static const char *const names[] = { "device.secret", "signing-key.pem" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *dir = make_dir ();
+      g_autofree char *path = g_build_filename (dir, names[i], NULL);
+      g_autofree char *saved = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) state_before = NULL;
+      g_autoptr(GBytes) state_after = NULL;
+      g_autoptr(PmPsd) psd = NULL;
+      gsize length = 0;
+
+      setup_clock ();
+      psd = ready_psd (dir);
+      g_assert_true (can_debit (psd));
+      g_clear_object (&psd);
+      state_before = read_state_file (dir);
+
+      g_assert_true (g_file_get_contents (path, &saved, &length, &error));
+      g_assert_cmpint (g_unlink (path), ==, 0);
+      expect_damaged (dir, i == 0 ? "device secret is missing" : "signing key");
+      g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+      state_after = read_state_file (dir);
+      g_assert_true (g_bytes_equal (state_before, state_after));
+
+      /* Put back, the PSD is whole again with its piece. */
+      g_assert_true (g_file_set_contents (path, saved, (gssize) length, &error));
+      psd = open_psd (dir);
+      {
+        g_autoptr(PmPsdStatus) status = pm_psd_get_status_sync (psd, &error);
+
+        g_assert_no_error (error);
+        g_assert_cmpint (status->lock_reason, ==, PM_PSD_LOCK_NONE);
+        g_assert_cmpuint (status->piece_count, ==, 1);
+        g_assert_cmpint (status->ascending, ==, 10);
+      }
+    }
+}
+
+/* A PSD being made when the power goes: the next open makes it again, whole. */
+static void
+test_interrupted_making (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *key_dir = make_dir ();
+  g_autofree char *key_path = g_build_filename (key_dir, "provider.pub", NULL);
+  g_autoptr(GBytes) key_pem = pm_verify_key_to_pem (provider_public);
+  guint kills = 0;
+
+  g_assert_true (g_file_set_contents (key_path, g_bytes_get_data (key_pem, NULL),
+                                      (gssize) g_bytes_get_size (key_pem), &error));
+
+  /* Four durable writes (marker, secret, key, state), six crash points in each. */
+  for (int write = 1; write <= 4; write++)
+    for (int point = 1; point <= 6; point++)
+      {
+        g_autofree char *dir = make_dir ();
+        g_autofree char *hook = g_strdup_printf ("%d:%d", point, write);
+        g_autofree char *marker = g_build_filename (dir, "manufacturing", NULL);
+        g_autoptr(GSubprocessLauncher) launcher =
+          g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+        g_autoptr(GSubprocess) child = NULL;
+        g_autoptr(PmPsd) psd = NULL;
+        g_autoptr(PmPsdStatus) status = NULL;
+        g_autoptr(GBytes) block = NULL;
+        g_autoptr(PmPsdStatus) installed = NULL;
+
+        g_subprocess_launcher_setenv (launcher, "POSTMETER_PSD_CRASH_AT", hook, TRUE);
+        child = g_subprocess_launcher_spawn (launcher, &error, self_path, "--psd-make", dir,
+                                             key_path, NULL);
+        g_assert_no_error (error);
+        g_assert_true (g_subprocess_wait (child, NULL, &error));
+        g_assert_true (g_subprocess_get_if_signaled (child));
+        kills++;
+
+        setup_clock ();
+        psd = open_psd (dir);
+        status = pm_psd_get_status_sync (psd, &error);
+        g_assert_no_error (error);
+        g_assert_cmpint (status->lock_reason, ==, PM_PSD_LOCK_NONE);
+        g_assert_false (status->has_operational_block);
+        g_assert_cmpint (status->control_sum, ==, 0);
+        g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS));
+
+        /* And it works: the provider's block for its key installs. */
+        block = make_block (psd, PM_POSTAL_PROFILE_IBI, 1000000, 100000, pm_clock_now_s ());
+        installed = pm_psd_install_operational_block_sync (psd, block, &error);
+        g_assert_no_error (error);
+      }
+
+  g_assert_cmpuint (kills, ==, 24);
+}
+
+/* The PSD's time never goes back: turning the computer's clock back neither postpones the
+ * inspection nor lets postage be dated on a day already past. */
+static void
+test_clock_set_back (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmPsd) psd = NULL;
+  g_autoptr(PmPsdStatus) status = NULL;
+  g_autoptr(GBytes) block = NULL;
+  g_autoptr(GBytes) refill = NULL;
+  g_autoptr(PmPsdDebitResult) debit = NULL;
+  gint64 t0 = base_time_s ();
+  PmPsdDebitRequest request;
+
+  setup_clock ();
+  psd = open_psd (dir);
+  block = make_block (psd, PM_POSTAL_PROFILE_IMI, 1000000, 100000, t0);
+  status = pm_psd_install_operational_block_sync (psd, block, &error);
+  g_assert_no_error (error);
+  refill = make_refill (psd, 1, 100000);
+  g_clear_pointer (&status, pm_psd_status_free);
+  status = pm_psd_refill_sync (psd, refill, &error);
+  g_assert_no_error (error);
+
+  /* Two days on, a piece; then the clock is put back two days. */
+  pm_clock_set_override_us ((t0 + 2 * DAY) * G_USEC_PER_SEC);
+  request = request_for (730, today_plus (0));
+  debit = pm_psd_debit_sync (psd, &request, &error);
+  g_assert_no_error (error);
+  pm_clock_set_override_us (t0 * G_USEC_PER_SEC);
+
+  g_clear_pointer (&status, pm_psd_status_free);
+  status = pm_psd_get_status_sync (psd, &error);
+  g_assert_cmpint (status->inspection_state, ==, PM_PSD_INSPECTION_WARNING);
+
+  /* Today by the computer is two days before the PSD's today. */
+  request = request_for (730, today_plus (1));
+  g_assert_null (pm_psd_debit_sync (psd, &request, &error));
+  g_assert_error (error, PM_PSD_ERROR, PM_PSD_ERROR_DATE_BACKWARD);
+  g_clear_error (&error);
+
+  /* Still so after a restart, and the lock comes 72 hours after the inspection, by the
+   * PSD's time, however far back the clock is. */
+  g_clear_object (&psd);
+  psd = open_psd (dir);
+  pm_clock_set_override_us ((t0 + 72 * 3600 - 1) * G_USEC_PER_SEC);
+  g_clear_pointer (&status, pm_psd_status_free);
+  status = pm_psd_get_status_sync (psd, &error);
+  g_assert_cmpint (status->inspection_state, ==, PM_PSD_INSPECTION_WARNING);
+  pm_clock_set_override_us ((t0 + 72 * 3600) * G_USEC_PER_SEC);
+  g_assert_false (can_debit (psd));
+  pm_clock_set_override_us (t0 * G_USEC_PER_SEC);
+  g_clear_pointer (&status, pm_psd_status_free);
+  status = pm_psd_get_status_sync (psd, &error);
+  g_assert_cmpint (status->lock_reason, ==, PM_PSD_LOCK_WATCHDOG);
+  assert_balanced (status);
+}
+
+/* The certificate binds the PSD's key to what its indicia say, under the provider's key. */
+static void
+test_certificate (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autofree char *other_dir = make_dir ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmPsd) psd = NULL;
+  g_autoptr(PmPsd) other = NULL;
+  g_autoptr(GBytes) certificate = NULL;
+  g_autoptr(GBytes) other_certificate = NULL;
+  g_autoptr(PmVerifyKey) key = NULL;
+  g_autoptr(PmVerifyKey) psd_key = NULL;
+  g_autoptr(PmPsdDebitResult) debit = NULL;
+  g_autofree char *fp_cert = NULL;
+  g_autofree char *fp_psd = NULL;
+  PmOperationalBlock block;
+  PmIndicium fields;
+  PmPsdDebitRequest request;
+
+  setup_clock ();
+  psd = open_psd (dir);
+  g_assert_null (pm_psd_get_certificate_sync (psd, &error));
+  g_assert_error (error, PM_PSD_ERROR, PM_PSD_ERROR_NOT_INITIALIZED);
+  g_clear_error (&error);
+  g_clear_object (&psd);
+
+  psd = ready_psd (dir);
+  certificate = pm_psd_get_certificate_sync (psd, &error);
+  g_assert_no_error (error);
+  g_assert_true (pm_psd_certificate_verify (certificate, provider_public, &key, &block,
+                                            &error));
+  g_assert_no_error (error);
+  psd_key = pm_psd_get_public_key (psd);
+  fp_cert = pm_verify_key_fingerprint (key);
+  fp_psd = pm_verify_key_fingerprint (psd_key);
+  g_assert_cmpstr (fp_cert, ==, fp_psd);
+  g_assert_cmpuint (block.psd_serial, ==, 12345);
+  g_assert_cmpuint (block.certificate_serial, ==, 7001);
+  g_assert_cmpuint (block.origin_zip, ==, 60601);
+
+  /* An indicium checks against the certificate alone. */
+  request = request_for (730, today_plus (0));
+  debit = pm_psd_debit_sync (psd, &request, &error);
+  g_assert_no_error (error);
+  g_assert_true (pm_indicium_verify (g_bytes_get_data (debit->indicium, NULL),
+                                     g_bytes_get_size (debit->indicium), key, &fields, &error));
+  g_assert_cmpuint (fields.certificate_serial, ==, block.certificate_serial);
+  g_assert_cmpuint (fields.device_serial, ==, block.psd_serial);
+
+  /* Another provider did not issue it. */
+  {
+    g_autoptr(PmSigningKey) stranger = pm_signing_key_generate (&error);
+    g_autoptr(PmVerifyKey) stranger_public = pm_signing_key_get_verify_key (stranger);
+    g_autoptr(PmVerifyKey) unused = NULL;
+
+    g_assert_false (pm_psd_certificate_verify (certificate, stranger_public, &unused, &block,
+                                               &error));
+    g_assert_error (error, PM_PSD_MESSAGE_ERROR, PM_PSD_MESSAGE_ERROR_BAD_SIGNATURE);
+    g_clear_error (&error);
+  }
+
+  /* Another PSD's key with this PSD's block: the block names another key. */
+  other = open_psd (other_dir);
+  {
+    g_autoptr(PmVerifyKey) other_key = pm_psd_get_public_key (other);
+    g_autoptr(GBytes) other_pem = pm_verify_key_to_pem (other_key);
+    const char *text = g_bytes_get_data (certificate, NULL);
+    const char *block_start = strstr (text, "-----BEGIN POSTMETER");
+    g_autofree char *forged_text = NULL;
+    g_autoptr(GBytes) forged = NULL;
+    g_autoptr(PmVerifyKey) unused = NULL;
+
+    g_assert_nonnull (block_start);
+    forged_text = g_strconcat ((const char *) g_bytes_get_data (other_pem, NULL), block_start,
+                               NULL);
+    forged = g_bytes_new (forged_text, strlen (forged_text));
+    g_assert_false (pm_psd_certificate_verify (forged, provider_public, &unused, &block,
+                                               &error));
+    g_assert_error (error, PM_PSD_MESSAGE_ERROR, PM_PSD_MESSAGE_ERROR_WRONG_KEY);
+    g_clear_error (&error);
+  }
+
+  /* No block at all. */
+  {
+    g_autoptr(GBytes) key_only = pm_verify_key_to_pem (psd_key);
+    g_autoptr(PmVerifyKey) unused = NULL;
+
+    g_assert_false (pm_psd_certificate_verify (key_only, provider_public, &unused, &block,
+                                               &error));
+    g_assert_error (error, PM_PSD_MESSAGE_ERROR, PM_PSD_MESSAGE_ERROR_MALFORMED);
+  }
+}
+
 /* Thousands of random operations, checking the invariants after each. */
 static void
 test_random_operations (void)
@@ -882,6 +1134,7 @@ test_random_operations (void)
   guint64 pieces = 0;
   guint32 sequence = 1;
   guint32 last_date = 0;
+  gboolean locked = FALSE;
   guint operations = g_test_slow () ? 10000 : 3000;
 
   setup_clock ();
@@ -898,8 +1151,9 @@ test_random_operations (void)
           int days = g_rand_int_range (rand, -2, 33);
           PmPsdDebitRequest request = request_for (postage, today_plus (days));
           PmPsdDebitResult *result = pm_psd_debit_sync (psd, &request, &error);
-          gboolean should = postage > 0 && postage <= 100000 && postage <= refilled - used
-                            && days >= 0 && days <= 30 && request.date_of_mailing >= last_date;
+          gboolean should = !locked && postage > 0 && postage <= 100000
+                            && postage <= refilled - used && days >= 0 && days <= 30
+                            && request.date_of_mailing >= last_date;
 
           g_assert_cmpint (result != NULL, ==, should);
           if (result != NULL)
@@ -940,6 +1194,19 @@ test_random_operations (void)
           /* A day passes. */
           pm_clock_advance_s (DAY);
         }
+      else if (choice < 94)
+        {
+          g_autoptr(PmPsdStatus) after = pm_psd_lock_sync (psd, "random", &error);
+
+          g_assert_no_error (error);
+          g_assert_cmpint (after->lock_reason, ==, PM_PSD_LOCK_MANUAL);
+          locked = TRUE;
+        }
+      else if (choice < 96)
+        {
+          apply_audit (psd, PM_AUDIT_RESULT_ACCEPTED);
+          locked = FALSE;
+        }
       else
         {
           g_autoptr(GPtrArray) journal = pm_psd_get_journal_sync (psd, 5, &error);
@@ -958,10 +1225,15 @@ test_random_operations (void)
       g_assert_cmpint (status->control_sum, ==, refilled);
       g_assert_cmpuint (status->piece_count, ==, pieces);
       g_assert_cmpuint (status->last_refill_sequence, ==, sequence);
+      g_assert_cmpuint (status->last_date_used, ==, last_date);
+      g_assert_cmpint (status->lock_reason != PM_PSD_LOCK_NONE, ==, locked);
 
       /* An audit now and then keeps the 90-day watchdog away. */
       if (i % 50 == 0)
-        apply_audit (psd, PM_AUDIT_RESULT_ACCEPTED);
+        {
+          apply_audit (psd, PM_AUDIT_RESULT_ACCEPTED);
+          locked = FALSE;
+        }
     }
 }
 
@@ -1014,6 +1286,70 @@ test_async_order (void)
   g_assert_cmpint (state.last_ascending, ==, 2000);
 }
 
+/* A thread with its own main context gets its results there, never on the worker or the
+ * main thread. */
+typedef struct
+{
+  PmPsd      *psd;
+  GMainLoop  *loop;
+  GThread    *thread;
+  guint64     pieces;
+  gboolean    on_worker;
+} OtherThread;
+
+static void
+other_status_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  OtherThread *other = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmPsdStatus) status = pm_psd_get_status_finish (PM_PSD (source), result, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_thread_self () == other->thread);
+  other->pieces = status->piece_count;
+  other->on_worker = pm_psd_is_worker_thread (other->psd);
+  g_main_loop_quit (other->loop);
+}
+
+static gpointer
+other_thread_main (gpointer data)
+{
+  OtherThread *other = data;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+
+  g_main_context_push_thread_default (context);
+  other->loop = g_main_loop_new (context, FALSE);
+  other->thread = g_thread_self ();
+  pm_psd_get_status_async (other->psd, NULL, other_status_cb, other);
+  g_main_loop_run (other->loop);
+  g_main_loop_unref (other->loop);
+  g_main_context_pop_thread_default (context);
+
+  return NULL;
+}
+
+static void
+test_async_other_context (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autoptr(PmPsd) psd = NULL;
+  g_autoptr(GThread) thread = NULL;
+  OtherThread other = { 0 };
+
+  setup_clock ();
+  psd = ready_psd (dir);
+  g_assert_true (can_debit (psd));
+  g_assert_false (pm_psd_is_worker_thread (psd));
+
+  other.psd = psd;
+  thread = g_thread_new ("other", other_thread_main, &other);
+  g_thread_join (g_steal_pointer (&thread));
+  g_assert_cmpuint (other.pieces, ==, 1);
+  g_assert_false (other.on_worker);
+}
+
 /* crashes */
 
 static int
@@ -1058,18 +1394,41 @@ run_child (const char *dir,
         }
       else
         {
+          /* Today or tomorrow, never before the last date used. */
           PmPsdDebitRequest request = request_for (g_rand_int_range (rand, 1, 100000),
-                                                   today_plus (0));
+                                                   MAX (today_plus (g_rand_int_range (rand,
+                                                                                      0, 2)),
+                                                        status->last_date_used));
           g_autoptr(PmPsdDebitResult) result = pm_psd_debit_sync (PM_PSD (psd), &request,
                                                                   &error);
 
           if (result == NULL)
             return 6;
-          g_print ("D %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT "\n", result->entry.piece_count,
-                   result->entry.ascending_after);
+          g_print ("D %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %u\n",
+                   result->entry.piece_count, result->entry.ascending_after,
+                   result->entry.date_of_mailing);
           fflush (stdout);
         }
     }
+}
+
+/* Makes a PSD; the crash hook kills it on the way. */
+static int
+make_child (const char *dir,
+            const char *provider_pem_path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pem = NULL;
+  g_autoptr(PmVerifyKey) key_public = NULL;
+  PmSoftwarePsd *psd;
+
+  if (!g_file_get_contents (provider_pem_path, &pem, NULL, &error))
+    return 3;
+  key_public = pm_verify_key_new_from_pem (pem, -1, &error);
+  psd = pm_software_psd_open (dir, key_public, 777, &error);
+
+  /* Reaching here means the hook never fired. */
+  return psd != NULL ? 7 : 8;
 }
 
 static void
@@ -1083,7 +1442,9 @@ test_crash_recovery (void)
   guint64 previous_pieces = 0;
   PmMills previous_ar = 0;
   guint32 previous_sequence = 0;
-  guint rounds = g_test_slow () ? 200 : 40;
+  guint32 previous_date = 0;
+  guint64 debits_seen = 0;
+  guint rounds = g_test_slow () ? 200 : 60;
 
   g_assert_true (g_file_set_contents (key_path, g_bytes_get_data (pem, NULL),
                                       (gssize) g_bytes_get_size (pem), &error));
@@ -1109,14 +1470,15 @@ test_crash_recovery (void)
       guint64 reported_pieces = 0;
       PmMills reported_ar = 0;
       guint32 reported_sequence = 0;
-      GArray *reported = g_array_new (FALSE, FALSE, sizeof (PmMills) * 2);
+      guint32 reported_date = 0;
+      g_autoptr(GArray) reported = g_array_new (FALSE, FALSE, sizeof (PmPsdJournalEntry));
       gboolean by_hook = round % 2 == 0;
 
       g_subprocess_launcher_setenv (launcher, "POSTMETER_FAKE_TIME", now, TRUE);
       if (by_hook)
         {
           g_autofree char *hook = g_strdup_printf ("%d:%d", g_rand_int_range (rand, 1, 7),
-                                                   g_rand_int_range (rand, 1, 30));
+                                                   g_rand_int_range (rand, 1, 120));
 
           g_subprocess_launcher_setenv (launcher, "POSTMETER_PSD_CRASH_AT", hook, TRUE);
         }
@@ -1127,7 +1489,7 @@ test_crash_recovery (void)
 
       if (!by_hook)
         {
-          g_usleep ((gulong) g_rand_int_range (rand, 5000, 60000));
+          g_usleep ((gulong) g_rand_int_range (rand, 10000, 150000));
           g_subprocess_send_signal (child, SIGKILL);
         }
 
@@ -1143,14 +1505,18 @@ test_crash_recovery (void)
         {
           guint64 a;
           gint64 b;
+          guint32 c;
 
-          if (sscanf (lines[i], "D %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT, &a, &b) == 2)
+          if (sscanf (lines[i], "D %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %u", &a, &b,
+                      &c) == 3)
             {
-              PmMills pair[2] = { (PmMills) a, b };
+              PmPsdJournalEntry entry = { .piece_count = a, .ascending_after = b,
+                                          .date_of_mailing = c };
 
-              g_array_append_val (reported, pair);
+              g_array_append_val (reported, entry);
               reported_pieces = a;
               reported_ar = b;
+              reported_date = c;
             }
           else if (sscanf (lines[i], "R %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT, &a, &b) == 2)
             reported_sequence = (guint32) a;
@@ -1167,6 +1533,8 @@ test_crash_recovery (void)
       g_assert_cmpuint (status->piece_count, >=, previous_pieces);
       g_assert_cmpint (status->ascending, >=, previous_ar);
       g_assert_cmpuint (status->last_refill_sequence, >=, previous_sequence);
+      g_assert_cmpuint (status->last_date_used, >=, previous_date);
+      g_assert_cmpuint (status->last_date_used, >=, reported_date);
       g_assert_cmpuint (status->piece_count, >=, reported_pieces);
       g_assert_cmpint (status->ascending, >=, reported_ar);
       g_assert_cmpuint (status->last_refill_sequence, >=, reported_sequence);
@@ -1179,18 +1547,19 @@ test_crash_recovery (void)
       journal = pm_psd_get_journal_sync (psd, PM_SOFTWARE_PSD_JOURNAL_CAPACITY, &error);
       for (guint i = 0; i < reported->len; i++)
         {
-          PmMills *pair = &g_array_index (reported, PmMills, i * 2);
+          const PmPsdJournalEntry *want = &g_array_index (reported, PmPsdJournalEntry, i);
           gboolean found = FALSE;
 
-          if ((guint64) pair[0] + PM_SOFTWARE_PSD_JOURNAL_CAPACITY <= status->piece_count)
+          if (want->piece_count + PM_SOFTWARE_PSD_JOURNAL_CAPACITY <= status->piece_count)
             continue;
           for (guint j = 0; j < journal->len; j++)
             {
               PmPsdJournalEntry *entry = journal->pdata[j];
 
-              if (entry->piece_count == (guint64) pair[0])
+              if (entry->piece_count == want->piece_count)
                 {
-                  g_assert_cmpint (entry->ascending_after, ==, pair[1]);
+                  g_assert_cmpint (entry->ascending_after, ==, want->ascending_after);
+                  g_assert_cmpuint (entry->date_of_mailing, ==, want->date_of_mailing);
                   found = TRUE;
                 }
             }
@@ -1200,11 +1569,13 @@ test_crash_recovery (void)
       previous_pieces = status->piece_count;
       previous_ar = status->ascending;
       previous_sequence = status->last_refill_sequence;
-      g_array_unref (reported);
+      previous_date = status->last_date_used;
+      debits_seen += reported->len;
     }
 
-  g_test_message ("after %u crashes: %" G_GUINT64_FORMAT " pieces, refill sequence %u",
-                  rounds, previous_pieces, previous_sequence);
+  g_test_message ("after %u crashes: %" G_GUINT64_FORMAT " pieces (%" G_GUINT64_FORMAT
+                  " reported by the children), refill sequence %u",
+                  rounds, previous_pieces, debits_seen, previous_sequence);
   g_assert_cmpuint (previous_pieces, >, 0);
 }
 
@@ -1217,6 +1588,8 @@ main (int   argc,
   self_path = argv[0];
   if (argc == 4 && g_str_equal (argv[1], "--psd-child"))
     return run_child (argv[2], (guint32) g_ascii_strtoull (argv[3], NULL, 10));
+  if (argc == 4 && g_str_equal (argv[1], "--psd-make"))
+    return make_child (argv[2], argv[3]);
 
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
@@ -1234,8 +1607,13 @@ main (int   argc,
   g_test_add_func ("/psd/software/audit/answers", test_audit_answers);
   g_test_add_func ("/psd/software/withdraw", test_withdraw);
   g_test_add_func ("/psd/software/damaged-state", test_damaged_state);
+  g_test_add_func ("/psd/software/damaged-state/missing-files", test_missing_files);
+  g_test_add_func ("/psd/software/interrupted-making", test_interrupted_making);
+  g_test_add_func ("/psd/software/watchdog/clock-set-back", test_clock_set_back);
+  g_test_add_func ("/psd/software/certificate", test_certificate);
   g_test_add_func ("/psd/software/invariants/random-operations", test_random_operations);
   g_test_add_func ("/psd/software/async/order", test_async_order);
+  g_test_add_func ("/psd/software/async/other-context", test_async_other_context);
   g_test_add_func ("/psd/software/invariants/crash-recovery", test_crash_recovery);
 
   return g_test_run ();
