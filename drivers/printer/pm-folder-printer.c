@@ -11,7 +11,6 @@
 
 #include "pm-printer-private.h"
 
-#include <cairo-pdf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -162,85 +161,6 @@ write_new_file (const char *path,
   return TRUE;
 }
 
-static cairo_status_t
-append_cb (void                *closure,
-           const unsigned char *data,
-           unsigned int         length)
-{
-  g_byte_array_append (closure, data, length);
-  return CAIRO_STATUS_SUCCESS;
-}
-
-static GBytes *
-paint_pdf (PmPrintJob *job,
-           GError    **error)
-{
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-  cairo_surface_t *surface;
-  cairo_t *cr;
-  double w, h;
-  gboolean ok;
-  cairo_status_t status;
-
-  pm_print_job_paint_page (job, NULL, &w, &h, NULL);
-  surface = cairo_pdf_surface_create_for_stream (append_cb, out, w, h);
-  cr = cairo_create (surface);
-  ok = pm_print_job_paint_page (job, cr, NULL, NULL, error);
-  cairo_destroy (cr);
-  cairo_surface_finish (surface);
-  status = cairo_surface_status (surface);
-  cairo_surface_destroy (surface);
-
-  if (!ok)
-    return NULL;
-  if (status != CAIRO_STATUS_SUCCESS)
-    {
-      g_set_error (error, PM_PRINTER_ERROR, PM_PRINTER_ERROR_IO,
-                   "Cannot make the PDF: %s", cairo_status_to_string (status));
-      return NULL;
-    }
-
-  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
-}
-
-static GBytes *
-paint_png (PmPrintJob *job,
-           GError    **error)
-{
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-  cairo_surface_t *surface;
-  cairo_t *cr;
-  double w, h;
-  /* 203 dpi keeps a label one pixel per thermal dot and an envelope a reasonable size. */
-  const double scale = 203.0 / 72.0;
-  gboolean ok;
-  cairo_status_t status = CAIRO_STATUS_SUCCESS;
-
-  pm_print_job_paint_page (job, NULL, &w, &h, NULL);
-  surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, (int) (w * scale + 0.5),
-                                        (int) (h * scale + 0.5));
-  cr = cairo_create (surface);
-  cairo_set_source_rgb (cr, 1, 1, 1);
-  cairo_paint (cr);
-  cairo_scale (cr, scale, scale);
-  ok = pm_print_job_paint_page (job, cr, NULL, NULL, error);
-  cairo_destroy (cr);
-  if (ok)
-    status = cairo_surface_write_to_png_stream (surface, append_cb, out);
-  cairo_surface_destroy (surface);
-
-  if (!ok)
-    return NULL;
-  if (status != CAIRO_STATUS_SUCCESS)
-    {
-      g_set_error (error, PM_PRINTER_ERROR, PM_PRINTER_ERROR_IO,
-                   "Cannot make the PNG: %s", cairo_status_to_string (status));
-      return NULL;
-    }
-
-  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
-}
-
 static gboolean
 file_one (GPtrArray  *written,
           const char *folder,
@@ -274,10 +194,14 @@ run_job_in_worker (GTask        *task,
   g_autoptr(GError) error = NULL;
   PmPrintJobResult result = { 0 };
   PmPrintFormat format = pm_print_job_get_format (job);
+  double resolution = pm_print_job_get_resolution (job);
   GBytes *data = pm_print_job_get_data (job);
   guint i;
 
   g_assert (pm_print_worker_is_current (self->worker));
+
+  if (resolution <= 0)
+    resolution = PM_PRINT_PNG_DPI;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, &error))
     goto out;
@@ -297,12 +221,17 @@ run_job_in_worker (GTask        *task,
       g_autoptr(GBytes) pdf = NULL;
       g_autoptr(GBytes) png = NULL;
 
-      pdf = format == PM_PRINT_FORMAT_PDF && data != NULL ? g_bytes_ref (data)
-                                                          : paint_pdf (job, &error);
+      if (format == PM_PRINT_FORMAT_PDF && data != NULL)
+        pdf = g_bytes_ref (data);
+      else
+        pdf = pm_print_job_render_pdf (job, &error);
       if (pdf == NULL || !file_one (written, self->folder, stem, "pdf", pdf, &error))
         goto out;
-      png = format == PM_PRINT_FORMAT_PNG && data != NULL ? g_bytes_ref (data)
-                                                          : paint_png (job, &error);
+
+      if (format == PM_PRINT_FORMAT_PNG && data != NULL)
+        png = g_bytes_ref (data);
+      else
+        png = pm_print_job_render_png (job, resolution, &error);
       if (png == NULL || !file_one (written, self->folder, stem, "png", png, &error))
         goto out;
       if (data != NULL && format != PM_PRINT_FORMAT_PDF && format != PM_PRINT_FORMAT_PNG &&

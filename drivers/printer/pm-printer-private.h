@@ -41,4 +41,14 @@ void           pm_print_job_post_result   (GTask                  *task,
                                            const PmPrintJobResult *result,
                                            GError                 *error);
 
+/* Renders a job's page painter (worker thread): a one-page PDF the page's size in points,
+ * or an opaque white PNG at @dpi. 203 dpi keeps a label one pixel per thermal dot. */
+#define PM_PRINT_PNG_DPI 203.0
+
+GBytes        *pm_print_job_render_pdf    (PmPrintJob             *job,
+                                           GError                **error);
+GBytes        *pm_print_job_render_png    (PmPrintJob             *job,
+                                           double                  dpi,
+                                           GError                **error);
+
 G_END_DECLS

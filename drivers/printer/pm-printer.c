@@ -8,6 +8,8 @@
 
 #include "pm-clock.h"
 
+#include <cairo-pdf.h>
+
 #include <string.h>
 
 G_DEFINE_QUARK (pm-printer-error-quark, pm_printer_error)
@@ -181,6 +183,7 @@ struct _PmPrintJob
   guint           pages;
   double          page_width;
   double          page_height;
+  double          resolution;
   PmPagePainter   painter;
   gpointer        painter_data;
   GDestroyNotify  painter_destroy;
@@ -290,6 +293,24 @@ pm_print_job_set_pages (PmPrintJob *self,
   g_return_if_fail (self->state == PM_PRINT_JOB_NEW);
 
   self->pages = pages;
+}
+
+void
+pm_print_job_set_resolution (PmPrintJob *self,
+                             double      dpi)
+{
+  g_return_if_fail (PM_IS_PRINT_JOB (self));
+  g_return_if_fail (self->state == PM_PRINT_JOB_NEW);
+  g_return_if_fail (dpi >= 0);
+
+  self->resolution = dpi;
+}
+
+double
+pm_print_job_get_resolution (PmPrintJob *self)
+{
+  g_return_val_if_fail (PM_IS_PRINT_JOB (self), 0);
+  return self->resolution;
 }
 
 const char *
@@ -645,7 +666,7 @@ job_update_apply_cb (gpointer data)
   if (update->error != NULL)
     {
       job->error = g_error_copy (update->error);
-      g_warning ("Print job %s (%s) on %s failed: %s", job->id, job->title,
+      g_message ("Print job %s (%s) on %s failed: %s", job->id, job->title,
                  pm_printer_get_name (printer), update->error->message);
       set_job_state (printer, job, PM_PRINT_JOB_FAILED);
       g_task_return_error (update->task, g_steal_pointer (&update->error));
@@ -791,4 +812,89 @@ gboolean
 pm_print_worker_is_current (PmPrintWorker *worker)
 {
   return g_thread_self () == worker->thread;
+}
+
+/* Rendering */
+
+static cairo_status_t
+append_cb (void                *closure,
+           const unsigned char *data,
+           unsigned int         length)
+{
+  g_byte_array_append (closure, data, length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+GBytes *
+pm_print_job_render_pdf (PmPrintJob *job,
+                         GError    **error)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  gboolean ok;
+  cairo_status_t status;
+
+  g_return_val_if_fail (job->painter != NULL, NULL);
+
+  surface = cairo_pdf_surface_create_for_stream (append_cb, out, job->page_width,
+                                                 job->page_height);
+  cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_TITLE, job->title);
+  cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_CREATOR, "Postmeter");
+  cr = cairo_create (surface);
+  ok = job->painter (cr, job->painter_data, error);
+  cairo_destroy (cr);
+  cairo_surface_finish (surface);
+  status = cairo_surface_status (surface);
+  cairo_surface_destroy (surface);
+
+  if (!ok)
+    return NULL;
+  if (status != CAIRO_STATUS_SUCCESS)
+    {
+      g_set_error (error, PM_PRINTER_ERROR, PM_PRINTER_ERROR_IO,
+                   "Cannot make the PDF: %s", cairo_status_to_string (status));
+      return NULL;
+    }
+
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+GBytes *
+pm_print_job_render_png (PmPrintJob *job,
+                         double      dpi,
+                         GError    **error)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  const double scale = dpi / 72.0;
+  gboolean ok;
+  cairo_status_t status = CAIRO_STATUS_SUCCESS;
+
+  g_return_val_if_fail (job->painter != NULL, NULL);
+
+  surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24,
+                                        (int) (job->page_width * scale + 0.5),
+                                        (int) (job->page_height * scale + 0.5));
+  cr = cairo_create (surface);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  cairo_scale (cr, scale, scale);
+  ok = job->painter (cr, job->painter_data, error);
+  cairo_destroy (cr);
+  if (ok)
+    status = cairo_surface_write_to_png_stream (surface, append_cb, out);
+  cairo_surface_destroy (surface);
+
+  if (!ok)
+    return NULL;
+  if (status != CAIRO_STATUS_SUCCESS)
+    {
+      g_set_error (error, PM_PRINTER_ERROR, PM_PRINTER_ERROR_IO,
+                   "Cannot make the PNG: %s", cairo_status_to_string (status));
+      return NULL;
+    }
+
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
 }

@@ -160,6 +160,11 @@ void            pm_print_job_set_page_painter (PmPrintJob          *self,
                                                GDestroyNotify       destroy);
 void            pm_print_job_set_pages        (PmPrintJob          *self,
                                                guint                pages);
+/* The resolution the page was laid out for, in dots per inch, so an image of it keeps
+ * barcode modules whole; 0 (the default) lets the backend choose. */
+void            pm_print_job_set_resolution   (PmPrintJob          *self,
+                                               double               dpi);
+double          pm_print_job_get_resolution   (PmPrintJob          *self);
 
 const char     *pm_print_job_get_id           (PmPrintJob          *self);
 PmPrintKind     pm_print_job_get_kind         (PmPrintJob          *self);

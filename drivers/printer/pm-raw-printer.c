@@ -137,6 +137,8 @@ connect_socket (PmRawPrinter *self,
   GSocketConnection *connection;
 
   g_socket_client_set_timeout (client, g_atomic_int_get (&self->timeout_s));
+  /* A label printer sits on the office network: never go through a web proxy to it. */
+  g_socket_client_set_enable_proxy (client, FALSE);
   connection = g_socket_client_connect_to_host (client, self->host, self->port, cancellable,
                                                 &local_error);
   if (connection == NULL)

@@ -773,7 +773,7 @@ pm_store_list_day_finish (PmStore       *store,
 /* ---- Print jobs ---- */
 
 void
-pm_print_job_free (PmPrintJob *job)
+pm_store_print_job_free (PmStorePrintJob *job)
 {
   if (job == NULL)
     return;
@@ -788,7 +788,7 @@ job_insert_work (sqlite3  *db,
                  gpointer  data,
                  GError  **error)
 {
-  PmPrintJob *job = data;
+  PmStorePrintJob *job = data;
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
   PM_STORE_ASSERT_THREAD ();
@@ -821,7 +821,7 @@ job_insert_work (sqlite3  *db,
 
 gboolean
 pm_store_insert_print_job (PmStore     *store,
-                           PmPrintJob  *job,
+                           PmStorePrintJob  *job,
                            GError     **error)
 {
   g_return_val_if_fail (PM_IS_STORE (store), FALSE);
@@ -835,11 +835,11 @@ pm_store_insert_print_job (PmStore     *store,
 typedef struct
 {
   gint64           id;
-  PmPrintJobState  state;
+  PmStorePrintJobState  state;
   gint64           impressions;
   gint64           ink;
   const char      *detail;
-  PmPrintJob      *job;     /* out, for get */
+  PmStorePrintJob      *job;     /* out, for get */
 } JobData;
 
 static gboolean
@@ -849,7 +849,7 @@ job_update_work (sqlite3  *db,
 {
   JobData *update = data;
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  gboolean finished = update->state >= PM_PRINT_JOB_DONE;
+  gboolean finished = update->state >= PM_STORE_PRINT_JOB_DONE;
 
   PM_STORE_ASSERT_THREAD ();
 
@@ -881,7 +881,7 @@ job_update_work (sqlite3  *db,
 gboolean
 pm_store_update_print_job (PmStore          *store,
                            gint64            job_id,
-                           PmPrintJobState   state,
+                           PmStorePrintJobState   state,
                            gint64            impressions,
                            gint64            ink_microlitres_estimate,
                            const char       *detail,
@@ -903,7 +903,7 @@ job_get_work (sqlite3  *db,
 {
   JobData *get = data;
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  PmPrintJob *job;
+  PmStorePrintJob *job;
   int index;
   int rc;
 
@@ -926,7 +926,7 @@ job_get_work (sqlite3  *db,
   if (rc != SQLITE_ROW)
     return pm_store_set_error_from_sqlite (error, db, rc, "Could not read the print job");
 
-  job = g_new0 (PmPrintJob, 1);
+  job = g_new0 (PmStorePrintJob, 1);
   job->id = sqlite3_column_int64 (stmt, 0);
   job->piece_id = sqlite3_column_int64 (stmt, 1);
   job->printer = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
@@ -945,7 +945,7 @@ job_get_work (sqlite3  *db,
   return TRUE;
 }
 
-PmPrintJob *
+PmStorePrintJob *
 pm_store_get_print_job (PmStore  *store,
                         gint64    job_id,
                         GError  **error)
@@ -956,7 +956,7 @@ pm_store_get_print_job (PmStore  *store,
 
   if (!pm_store_run_sync (store, job_get_work, &data, NULL, error))
     {
-      pm_print_job_free (data.job);
+      pm_store_print_job_free (data.job);
       return NULL;
     }
   return data.job;

@@ -159,50 +159,50 @@ PmPieceDay *pm_store_list_day_finish       (PmStore             *store,
 
 typedef enum
 {
-  PM_PRINT_JOB_ENVELOPE,
-  PM_PRINT_JOB_LABEL,
-  PM_PRINT_JOB_REPORT,
-} PmPrintJobKind;
+  PM_STORE_PRINT_JOB_ENVELOPE,
+  PM_STORE_PRINT_JOB_LABEL,
+  PM_STORE_PRINT_JOB_REPORT,
+} PmStorePrintJobKind;
 
 typedef enum
 {
-  PM_PRINT_JOB_QUEUED,
-  PM_PRINT_JOB_PRINTING,
-  PM_PRINT_JOB_DONE,
-  PM_PRINT_JOB_FAILED,
-  PM_PRINT_JOB_CANCELLED,
-} PmPrintJobState;
+  PM_STORE_PRINT_JOB_QUEUED,
+  PM_STORE_PRINT_JOB_PRINTING,
+  PM_STORE_PRINT_JOB_DONE,
+  PM_STORE_PRINT_JOB_FAILED,
+  PM_STORE_PRINT_JOB_CANCELLED,
+} PmStorePrintJobState;
 
 typedef struct
 {
   gint64          id;
   gint64          piece_id;                  /* 0 for none */
   char           *printer;
-  PmPrintJobKind  kind;
+  PmStorePrintJobKind  kind;
   gint64          impressions;
   gint64          ink_microlitres_estimate;
-  PmPrintJobState state;
+  PmStorePrintJobState state;
   char           *detail;                    /* may be NULL */
   gint64          created_at;                /* µs */
   gint64          finished_at;               /* µs, 0 while not finished */
-} PmPrintJob;
+} PmStorePrintJob;
 
-void pm_print_job_free (PmPrintJob *job);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmPrintJob, pm_print_job_free)
+void pm_store_print_job_free (PmStorePrintJob *job);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmStorePrintJob, pm_store_print_job_free)
 
 gboolean    pm_store_insert_print_job      (PmStore         *store,
-                                            PmPrintJob      *job,      /* sets id */
+                                            PmStorePrintJob      *job,      /* sets id */
                                             GError         **error);
 /* Sets the state, impressions, ink and detail; finished_at is set for done, failed and
  * cancelled. */
 gboolean    pm_store_update_print_job      (PmStore         *store,
                                             gint64           job_id,
-                                            PmPrintJobState  state,
+                                            PmStorePrintJobState  state,
                                             gint64           impressions,
                                             gint64           ink_microlitres_estimate,
                                             const char      *detail,
                                             GError         **error);
-PmPrintJob *pm_store_get_print_job         (PmStore         *store,
+PmStorePrintJob *pm_store_get_print_job         (PmStore         *store,
                                             gint64           job_id,
                                             GError         **error);
 

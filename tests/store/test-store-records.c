@@ -307,21 +307,21 @@ test_print_jobs (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(PmPiece) piece = letter (1);
-  g_autoptr(PmPrintJob) stored = NULL;
-  PmPrintJob job = { 0 };
+  g_autoptr(PmStorePrintJob) stored = NULL;
+  PmStorePrintJob job = { 0 };
 
   g_assert_true (pm_store_insert_piece (f->store, piece, NULL, &error));
 
   job.piece_id = piece->id;
   job.printer = (char *) "Envelope printer";
-  job.kind = PM_PRINT_JOB_ENVELOPE;
-  job.state = PM_PRINT_JOB_QUEUED;
+  job.kind = PM_STORE_PRINT_JOB_ENVELOPE;
+  job.state = PM_STORE_PRINT_JOB_QUEUED;
   g_assert_true (pm_store_insert_print_job (f->store, &job, &error));
   g_assert_no_error (error);
   g_assert_cmpint (job.id, >, 0);
 
   pm_clock_advance_s (3);
-  g_assert_true (pm_store_update_print_job (f->store, job.id, PM_PRINT_JOB_DONE, 1, 42,
+  g_assert_true (pm_store_update_print_job (f->store, job.id, PM_STORE_PRINT_JOB_DONE, 1, 42,
                                             "printed", &error));
   g_assert_no_error (error);
 
@@ -329,14 +329,14 @@ test_print_jobs (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpint (stored->piece_id, ==, piece->id);
   g_assert_cmpstr (stored->printer, ==, "Envelope printer");
-  g_assert_cmpint (stored->kind, ==, PM_PRINT_JOB_ENVELOPE);
-  g_assert_cmpint (stored->state, ==, PM_PRINT_JOB_DONE);
+  g_assert_cmpint (stored->kind, ==, PM_STORE_PRINT_JOB_ENVELOPE);
+  g_assert_cmpint (stored->state, ==, PM_STORE_PRINT_JOB_DONE);
   g_assert_cmpint (stored->impressions, ==, 1);
   g_assert_cmpint (stored->ink_microlitres_estimate, ==, 42);
   g_assert_cmpint (stored->created_at, ==, START_US);
   g_assert_cmpint (stored->finished_at, ==, START_US + 3 * G_USEC_PER_SEC);
 
-  g_assert_false (pm_store_update_print_job (f->store, 999, PM_PRINT_JOB_FAILED, 0, 0,
+  g_assert_false (pm_store_update_print_job (f->store, 999, PM_STORE_PRINT_JOB_FAILED, 0, 0,
                                              NULL, &error));
   g_assert_error (error, PM_STORE_ERROR, PM_STORE_ERROR_NOT_FOUND);
 }
