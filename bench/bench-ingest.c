@@ -68,7 +68,7 @@ sent_cb (GObject      *source,
          gpointer      user_data)
 {
   Device *d = user_data;
-  g_autoptr(PmUploadReceipt) receipt = NULL;
+  g_autoptr(PmWireReceipt) receipt = NULL;
   g_autoptr(GError) error = NULL;
 
   receipt = pm_uploads_send_finish (d->client, result, &error);
@@ -104,7 +104,7 @@ seal (const char *id,
       const char *device_id,
       gint64      first)
 {
-  g_autoptr(PmUploadBatch) batch = pm_upload_batch_new (id, device_id);
+  g_autoptr(PmWireBatch) batch = pm_wire_batch_new (id, device_id);
 
   for (gint64 seq = first; seq < first + RECORDS_PER_BATCH; seq++)
     {
@@ -117,7 +117,7 @@ seal (const char *id,
       g_ptr_array_add (batch->records, pm_upload_record_new (seq, 1764770000 + seq, NULL,
                                                              bytes));
     }
-  return pm_upload_batch_seal (batch, NULL);
+  return pm_wire_batch_seal (batch, NULL);
 }
 
 static int

@@ -39,7 +39,7 @@ seal (const char *id,
       gint64      first,
       gint64      count)
 {
-  g_autoptr(PmUploadBatch) batch = pm_upload_batch_new (id, device_id);
+  g_autoptr(PmWireBatch) batch = pm_wire_batch_new (id, device_id);
 
   for (gint64 seq = first; seq < first + count; seq++)
     {
@@ -55,7 +55,7 @@ seal (const char *id,
       g_ptr_array_add (batch->records, pm_upload_record_new (seq, 1764770000 + seq * 10, NULL,
                                                              bytes));
     }
-  return pm_upload_batch_seal (batch, NULL);
+  return pm_wire_batch_seal (batch, NULL);
 }
 
 static int
@@ -113,7 +113,7 @@ main (int    argc,
           gint64 first = first_seq + (gint64) b * BATCH;
           gint64 last = MIN (first + BATCH, first_seq + records) - 1;
           g_autofree char *id = g_strdup_printf ("bench-%08" G_GINT64_FORMAT, first);
-          g_autoptr(PmUploadReceipt) receipt = NULL;
+          g_autoptr(PmWireReceipt) receipt = NULL;
           g_autoptr(GError) error = NULL;
           Waiter w = { 0 };
 

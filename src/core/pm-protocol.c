@@ -758,6 +758,11 @@ pm_funds_response_build (const PmFundsResponse *response)
     add_int64 (root, "sequence", response->sequence);
   if (response->balance >= 0)
     add_int64 (root, "balance-mills", response->balance);
+  if (response->refill_minimum > 0 && response->refill_maximum >= response->refill_minimum)
+    {
+      add_int64 (root, "refill-minimum-mills", response->refill_minimum);
+      add_int64 (root, "refill-maximum-mills", response->refill_maximum);
+    }
   if (response->next_inspection >= 0)
     add_int64 (root, "next-inspection", response->next_inspection);
   add_base64 (root, "psd-message", response->psd_message);
@@ -798,6 +803,8 @@ pm_funds_response_parse (GBytes  *bytes,
       !child_int64 (root, "amount-mills", 0, &response->amount, error) ||
       !child_int64 (root, "sequence", 0, &response->sequence, error) ||
       !child_int64 (root, "balance-mills", 0, &response->balance, error) ||
+      !child_int64 (root, "refill-minimum-mills", 0, &response->refill_minimum, error) ||
+      !child_int64 (root, "refill-maximum-mills", 0, &response->refill_maximum, error) ||
       !child_int64 (root, "next-inspection", G_MININT64, &response->next_inspection, error))
     return NULL;
   if (child (root, "psd-message") != NULL)
@@ -1072,11 +1079,11 @@ pm_upload_record_free (PmUploadRecord *record)
   g_free (record);
 }
 
-PmUploadBatch *
-pm_upload_batch_new (const char *batch_id,
+PmWireBatch *
+pm_wire_batch_new (const char *batch_id,
                      const char *device_id)
 {
-  PmUploadBatch *batch = g_new0 (PmUploadBatch, 1);
+  PmWireBatch *batch = g_new0 (PmWireBatch, 1);
 
   batch->batch_id = g_strdup (batch_id);
   batch->device_id = g_strdup (device_id);
@@ -1085,7 +1092,7 @@ pm_upload_batch_new (const char *batch_id,
 }
 
 void
-pm_upload_batch_free (PmUploadBatch *batch)
+pm_wire_batch_free (PmWireBatch *batch)
 {
   if (batch == NULL)
     return;
@@ -1140,7 +1147,7 @@ convert_all (GConverter *converter,
 }
 
 GBytes *
-pm_upload_batch_seal (PmUploadBatch *batch,
+pm_wire_batch_seal (PmWireBatch *batch,
                       GError       **error)
 {
   xmlDocPtr doc;
@@ -1201,14 +1208,14 @@ pm_upload_batch_seal (PmUploadBatch *batch,
   return convert_all (G_CONVERTER (compressor), xml, PM_PROTOCOL_MAX_BATCH_BYTES, error);
 }
 
-PmUploadBatch *
-pm_upload_batch_parse (GBytes  *sealed,
+PmWireBatch *
+pm_wire_batch_parse (GBytes  *sealed,
                        GError **error)
 {
   g_autoptr(GZlibDecompressor) decompressor = NULL;
   g_autoptr(GBytes) xml = NULL;
   g_autoptr(xmlDoc) doc = NULL;
-  g_autoptr(PmUploadBatch) batch = NULL;
+  g_autoptr(PmWireBatch) batch = NULL;
   g_autoptr(GError) local_error = NULL;
   xmlNodePtr root;
   gint64 count = 0;
@@ -1239,7 +1246,7 @@ pm_upload_batch_parse (GBytes  *sealed,
     return NULL;
   root = xmlDocGetRootElement (doc);
 
-  batch = g_new0 (PmUploadBatch, 1);
+  batch = g_new0 (PmWireBatch, 1);
   batch->records = g_ptr_array_new_with_free_func ((GDestroyNotify) pm_upload_record_free);
   batch->batch_id = attr (root, "batch-id");
   batch->device_id = attr (root, "device-id");
@@ -1288,7 +1295,7 @@ pm_upload_batch_parse (GBytes  *sealed,
 }
 
 void
-pm_upload_receipt_free (PmUploadReceipt *receipt)
+pm_wire_receipt_free (PmWireReceipt *receipt)
 {
   if (receipt == NULL)
     return;
@@ -1300,7 +1307,7 @@ pm_upload_receipt_free (PmUploadReceipt *receipt)
 }
 
 GBytes *
-pm_upload_receipt_signed_text (const PmUploadReceipt *r)
+pm_wire_receipt_signed_text (const PmWireReceipt *r)
 {
   char *text = g_strdup_printf ("postmeter-upload-receipt-v1\n%s\n%s\n%s\n%" G_GINT64_FORMAT
                                 "\n%" G_GINT64_FORMAT "\n%" G_GINT64_FORMAT "\n%s\n%"
@@ -1313,7 +1320,7 @@ pm_upload_receipt_signed_text (const PmUploadReceipt *r)
 }
 
 GBytes *
-pm_upload_receipt_build (const PmUploadReceipt *r)
+pm_wire_receipt_build (const PmWireReceipt *r)
 {
   xmlDocPtr doc = xmlNewDoc ((const xmlChar *) "1.0");
   xmlNodePtr root = new_root (doc, "upload-receipt");
@@ -1332,13 +1339,13 @@ pm_upload_receipt_build (const PmUploadReceipt *r)
   return finish_document (doc);
 }
 
-PmUploadReceipt *
-pm_upload_receipt_parse (GBytes  *bytes,
+PmWireReceipt *
+pm_wire_receipt_parse (GBytes  *bytes,
                          GError **error)
 {
   g_autoptr(xmlDoc) doc = parse_document (bytes, PM_PROTOCOL_MAX_MESSAGE_BYTES,
                                           "upload-receipt", error);
-  g_autoptr(PmUploadReceipt) r = NULL;
+  g_autoptr(PmWireReceipt) r = NULL;
   g_autoptr(GBytes) sig = NULL;
   xmlNodePtr root;
 
@@ -1346,7 +1353,7 @@ pm_upload_receipt_parse (GBytes  *bytes,
     return NULL;
   root = xmlDocGetRootElement (doc);
 
-  r = g_new0 (PmUploadReceipt, 1);
+  r = g_new0 (PmWireReceipt, 1);
   r->receipt_id = attr (root, "receipt-id");
   r->batch_id = attr (root, "batch-id");
   r->device_id = attr (root, "device-id");
@@ -1374,7 +1381,7 @@ pm_upload_receipt_parse (GBytes  *bytes,
 /* ---- accounting -------------------------------------------------------------------- */
 
 void
-pm_cost_account_free (PmCostAccount *account)
+pm_wire_account_free (PmWireAccount *account)
 {
   if (account == NULL)
     return;
@@ -1400,7 +1407,7 @@ pm_accounts_sync_new (const char *device_id)
   PmAccountsSync *sync = g_new0 (PmAccountsSync, 1);
 
   sync->device_id = g_strdup (device_id);
-  sync->accounts = g_ptr_array_new_with_free_func ((GDestroyNotify) pm_cost_account_free);
+  sync->accounts = g_ptr_array_new_with_free_func ((GDestroyNotify) pm_wire_account_free);
   sync->usage = g_ptr_array_new_with_free_func ((GDestroyNotify) pm_account_usage_free);
   return sync;
 }
@@ -1425,7 +1432,7 @@ pm_accounts_sync_build (const PmAccountsSync *sync)
   set_attr (root, "device-id", sync->device_id);
   for (guint i = 0; i < sync->accounts->len; i++)
     {
-      PmCostAccount *a = g_ptr_array_index (sync->accounts, i);
+      PmWireAccount *a = g_ptr_array_index (sync->accounts, i);
       xmlNodePtr node = xmlNewChild (root, NULL, (const xmlChar *) "account", NULL);
 
       set_attr (node, "id", a->id);
@@ -1470,7 +1477,7 @@ pm_accounts_sync_parse (GBytes  *bytes,
         continue;
       if (strcmp ((const char *) n->name, "account") == 0)
         {
-          g_autoptr(PmCostAccount) a = g_new0 (PmCostAccount, 1);
+          g_autoptr(PmWireAccount) a = g_new0 (PmWireAccount, 1);
           g_autofree char *active = attr (n, "active");
 
           a->id = attr (n, "id");
@@ -1516,9 +1523,9 @@ pm_accounts_sync_parse (GBytes  *bytes,
   return g_steal_pointer (&sync);
 }
 
-const PmCostAccount *
-pm_cost_account_merge (const PmCostAccount *ours,
-                       const PmCostAccount *theirs,
+const PmWireAccount *
+pm_wire_account_merge (const PmWireAccount *ours,
+                       const PmWireAccount *theirs,
                        gboolean             theirs_is_data_center)
 {
   if (ours == NULL)

@@ -121,6 +121,8 @@ typedef struct
   PmMills     amount;                  /* -1 when absent */
   gint64      sequence;                /* -1 when absent */
   PmMills     balance;                 /* the customer account after this; -1 when absent */
+  PmMills     refill_minimum;          /* the provider's refill limits (history answers); */
+  PmMills     refill_maximum;          /*   -1 when absent, and 0 is never sent */
   gint64      next_inspection;         /* Unix seconds; -1 when absent */
   GBytes     *psd_message;             /* signed message for the PSD; may be NULL */
   GPtrArray  *history;                 /* of PmRefillReceipt; empty unless kind is history */
@@ -204,20 +206,20 @@ typedef struct
   gint64     first_seq;
   gint64     last_seq;
   GPtrArray *records;                  /* of PmUploadRecord, in seq order */
-} PmUploadBatch;
+} PmWireBatch;
 
 PmUploadRecord *pm_upload_record_new        (gint64        seq,
                                              gint64        created_at,
                                              const char   *uuid,
                                              GBytes       *payload);
 void            pm_upload_record_free       (PmUploadRecord *record);
-PmUploadBatch  *pm_upload_batch_new         (const char   *batch_id,
+PmWireBatch  *pm_wire_batch_new         (const char   *batch_id,
                                              const char   *device_id);
-void            pm_upload_batch_free        (PmUploadBatch *batch);
+void            pm_wire_batch_free        (PmWireBatch *batch);
 /* Sealing: the compressed bytes that are sent, byte for byte the same on every retry. */
-GBytes         *pm_upload_batch_seal        (PmUploadBatch *batch,
+GBytes         *pm_wire_batch_seal        (PmWireBatch *batch,
                                              GError       **error);
-PmUploadBatch  *pm_upload_batch_parse       (GBytes        *sealed,
+PmWireBatch  *pm_wire_batch_parse       (GBytes        *sealed,
                                              GError       **error);
 
 typedef struct
@@ -232,13 +234,13 @@ typedef struct
   gint64  highest_contiguous_seq;      /* the data center's view of this device */
   gint64  received_at;
   guint8  signature[64];
-} PmUploadReceipt;
+} PmWireReceipt;
 
-void             pm_upload_receipt_free        (PmUploadReceipt *receipt);
+void             pm_wire_receipt_free        (PmWireReceipt *receipt);
 /* The exact bytes the provider signs. */
-GBytes          *pm_upload_receipt_signed_text (const PmUploadReceipt *receipt);
-GBytes          *pm_upload_receipt_build       (const PmUploadReceipt *receipt);
-PmUploadReceipt *pm_upload_receipt_parse       (GBytes          *bytes,
+GBytes          *pm_wire_receipt_signed_text (const PmWireReceipt *receipt);
+GBytes          *pm_wire_receipt_build       (const PmWireReceipt *receipt);
+PmWireReceipt *pm_wire_receipt_parse       (GBytes          *bytes,
                                                 GError         **error);
 
 /* ---- accounting -------------------------------------------------------------------- */
@@ -250,7 +252,7 @@ typedef struct
   char    *name;
   gboolean active;
   gint64   revision;
-} PmCostAccount;
+} PmWireAccount;
 
 typedef struct
 {
@@ -263,21 +265,21 @@ typedef struct
 typedef struct
 {
   char      *device_id;
-  GPtrArray *accounts;                 /* of PmCostAccount */
+  GPtrArray *accounts;                 /* of PmWireAccount */
   GPtrArray *usage;                    /* of PmAccountUsage */
 } PmAccountsSync;
 
 PmAccountsSync *pm_accounts_sync_new       (const char     *device_id);
 void            pm_accounts_sync_free      (PmAccountsSync *sync);
-void            pm_cost_account_free       (PmCostAccount  *account);
+void            pm_wire_account_free       (PmWireAccount  *account);
 void            pm_account_usage_free      (PmAccountUsage *usage);
 GBytes         *pm_accounts_sync_build     (const PmAccountsSync *sync);
 PmAccountsSync *pm_accounts_sync_parse     (GBytes         *bytes,
                                             GError        **error);
 /* The merge rule, the same on both sides: the higher revision wins; on a tie the data
  * center's copy (theirs, when called on the machine) wins. Returns the winner. */
-const PmCostAccount *pm_cost_account_merge (const PmCostAccount *ours,
-                                            const PmCostAccount *theirs,
+const PmWireAccount *pm_wire_account_merge (const PmWireAccount *ours,
+                                            const PmWireAccount *theirs,
                                             gboolean             theirs_is_data_center);
 
 /* ---- health ------------------------------------------------------------------------ */
@@ -329,14 +331,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmFundsRequest, pm_funds_request_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmFundsResponse, pm_funds_response_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmManifest, pm_manifest_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmInstallConfirmation, pm_install_confirmation_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmUploadBatch, pm_upload_batch_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmUploadReceipt, pm_upload_receipt_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmWireBatch, pm_wire_batch_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmWireReceipt, pm_wire_receipt_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmAccountsSync, pm_accounts_sync_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmHealthRecord, pm_health_record_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmRefillReceipt, pm_refill_receipt_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmManifestPackage, pm_manifest_package_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmUploadRecord, pm_upload_record_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmCostAccount, pm_cost_account_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmWireAccount, pm_wire_account_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmAccountUsage, pm_account_usage_free)
 
 G_END_DECLS

@@ -1105,6 +1105,8 @@ handle_history (PmDcServer        *self,
   response->issued_at = pm_clock_now_s ();
   response->amount = response->sequence = response->next_inspection = -1;
   pm_dc_server_get_balance (self, device->account, &response->balance, NULL);
+  response->refill_minimum = self->refill_min;
+  response->refill_maximum = self->refill_max;
   response->history = g_ptr_array_new_with_free_func ((GDestroyNotify) pm_refill_receipt_free);
 
   stmt = prepare (self, "SELECT receipt_id, issued_at, amount, sequence FROM refill"
@@ -1374,8 +1376,8 @@ advance_contiguous (PmDcServer *self,
 
 static gboolean
 store_batch (PmDcServer      *self,
-             PmUploadBatch   *batch,
-             PmUploadReceipt *receipt,
+             PmWireBatch   *batch,
+             PmWireReceipt *receipt,
              GError         **error)
 {
   g_autoptr(sqlite3_stmt) insert = NULL;
@@ -1418,14 +1420,14 @@ store_batch (PmDcServer      *self,
   g_clear_pointer (&stmt, sqlite3_finalize);
 
   receipt->highest_contiguous_seq = highest;
-  signed_text = pm_upload_receipt_signed_text (receipt);
+  signed_text = pm_wire_receipt_signed_text (receipt);
   if (!pm_signing_key_sign (self->provider_key, g_bytes_get_data (signed_text, NULL),
                             g_bytes_get_size (signed_text), receipt->signature, error))
     {
       exec (self, "ROLLBACK", NULL);
       return FALSE;
     }
-  receipt_xml = pm_upload_receipt_build (receipt);
+  receipt_xml = pm_wire_receipt_build (receipt);
 
   stmt = prepare (self, "INSERT INTO batch VALUES (?, ?, ?, ?, ?, ?, ?)");
   bind_text (stmt, 1, batch->device_id);
@@ -1461,10 +1463,10 @@ handle_uploads (SoupServer        *server,
   g_autofree char *sha256 = NULL;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GBytes) answer = NULL;
-  g_autoptr(PmUploadBatch) batch = NULL;
+  g_autoptr(PmWireBatch) batch = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  PmUploadReceipt receipt = { 0 };
+  PmWireReceipt receipt = { 0 };
 
   if (!check_method (msg, "POST"))
     return;
@@ -1504,7 +1506,7 @@ handle_uploads (SoupServer        *server,
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
 
-  batch = pm_upload_batch_parse (body, &error);
+  batch = pm_wire_batch_parse (body, &error);
   if (batch == NULL)
     {
       respond_error (msg, SOUP_STATUS_BAD_REQUEST, "malformed", error->message);
@@ -1533,7 +1535,7 @@ handle_uploads (SoupServer        *server,
       return;
     }
 
-  answer = pm_upload_receipt_build (&receipt);
+  answer = pm_wire_receipt_build (&receipt);
   g_free (receipt.receipt_id);
   g_debug ("Batch %s from %s: records %" G_GINT64_FORMAT "-%" G_GINT64_FORMAT,
            batch->batch_id, device_id, batch->first_seq, batch->last_seq);
@@ -1586,8 +1588,8 @@ handle_accounting (SoupServer        *server,
   upsert = prepare (self, "INSERT OR REPLACE INTO cost_account VALUES (?, ?, ?, ?, ?, ?)");
   for (guint i = 0; i < incoming->accounts->len; i++)
     {
-      PmCostAccount *theirs = g_ptr_array_index (incoming->accounts, i);
-      PmCostAccount ours = { 0 };
+      PmWireAccount *theirs = g_ptr_array_index (incoming->accounts, i);
+      PmWireAccount ours = { 0 };
       gboolean have_ours;
 
       sqlite3_reset (select);
@@ -1598,7 +1600,7 @@ handle_accounting (SoupServer        *server,
         {
           ours.revision = sqlite3_column_int64 (select, 3);
           /* Here the machine is "theirs": on a tie the data center's copy stays. */
-          if (pm_cost_account_merge (&ours, theirs, FALSE) == &ours)
+          if (pm_wire_account_merge (&ours, theirs, FALSE) == &ours)
             continue;
         }
       sqlite3_reset (upsert);
@@ -1641,7 +1643,7 @@ handle_accounting (SoupServer        *server,
   bind_text (select, 1, device.account);
   while (sqlite3_step (select) == SQLITE_ROW)
     {
-      PmCostAccount *a = g_new0 (PmCostAccount, 1);
+      PmWireAccount *a = g_new0 (PmWireAccount, 1);
 
       a->id = column_text (select, 0);
       a->parent = column_text (select, 1);

@@ -68,10 +68,10 @@ pm_accounting_sync_finish (PmNetClient  *client,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-static PmCostAccount *
-cost_account_copy (const PmCostAccount *a)
+static PmWireAccount *
+cost_account_copy (const PmWireAccount *a)
 {
-  PmCostAccount *copy = g_new0 (PmCostAccount, 1);
+  PmWireAccount *copy = g_new0 (PmWireAccount, 1);
 
   copy->id = g_strdup (a->id);
   copy->parent = g_strdup (a->parent);
@@ -86,24 +86,24 @@ pm_accounting_merge (GPtrArray *local,
                      GPtrArray *remote)
 {
   g_autoptr(GHashTable) theirs = g_hash_table_new (g_str_hash, g_str_equal);
-  GPtrArray *merged = g_ptr_array_new_with_free_func ((GDestroyNotify) pm_cost_account_free);
+  GPtrArray *merged = g_ptr_array_new_with_free_func ((GDestroyNotify) pm_wire_account_free);
 
   for (guint i = 0; i < remote->len; i++)
     {
-      PmCostAccount *a = g_ptr_array_index (remote, i);
+      PmWireAccount *a = g_ptr_array_index (remote, i);
       g_hash_table_insert (theirs, a->id, a);
     }
   for (guint i = 0; i < local->len; i++)
     {
-      PmCostAccount *ours = g_ptr_array_index (local, i);
-      PmCostAccount *other = g_hash_table_lookup (theirs, ours->id);
+      PmWireAccount *ours = g_ptr_array_index (local, i);
+      PmWireAccount *other = g_hash_table_lookup (theirs, ours->id);
 
-      g_ptr_array_add (merged, cost_account_copy (pm_cost_account_merge (ours, other, TRUE)));
+      g_ptr_array_add (merged, cost_account_copy (pm_wire_account_merge (ours, other, TRUE)));
       g_hash_table_remove (theirs, ours->id);
     }
   for (guint i = 0; i < remote->len; i++)
     {
-      PmCostAccount *a = g_ptr_array_index (remote, i);
+      PmWireAccount *a = g_ptr_array_index (remote, i);
 
       if (g_hash_table_contains (theirs, a->id))
         g_ptr_array_add (merged, cost_account_copy (a));

@@ -64,11 +64,11 @@ void             pm_uploads_send_async  (PmNetClient         *client,
                                          GCancellable        *cancellable,
                                          GAsyncReadyCallback  callback,
                                          gpointer             user_data);
-PmUploadReceipt *pm_uploads_send_finish (PmNetClient         *client,
+PmWireReceipt *pm_uploads_send_finish (PmNetClient         *client,
                                          GAsyncResult        *result,
                                          GError             **error);
 /* The check itself, for a receipt that arrived some other way. */
-gboolean         pm_uploads_check_receipt (const PmUploadReceipt *receipt,
+gboolean         pm_uploads_check_receipt (const PmWireReceipt *receipt,
                                            const char            *batch_id,
                                            const char            *device_id,
                                            GBytes                *sealed,
@@ -175,7 +175,7 @@ PmAccountsSync *pm_accounting_sync_finish (PmNetClient          *client,
                                            GAsyncResult         *result,
                                            GError              **error);
 /* The merged list the machine keeps: every account from both sides, each resolved with
- * pm_cost_account_merge () (the data center wins ties). Returns new PmCostAccount copies. */
+ * pm_wire_account_merge () (the data center wins ties). Returns new PmWireAccount copies. */
 GPtrArray      *pm_accounting_merge       (GPtrArray            *local,
                                            GPtrArray            *remote);
 

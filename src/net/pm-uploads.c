@@ -28,7 +28,7 @@ upload_data_free (UploadData *data)
 }
 
 gboolean
-pm_uploads_check_receipt (const PmUploadReceipt *receipt,
+pm_uploads_check_receipt (const PmWireReceipt *receipt,
                           const char            *batch_id,
                           const char            *device_id,
                           GBytes                *sealed,
@@ -37,7 +37,7 @@ pm_uploads_check_receipt (const PmUploadReceipt *receipt,
                           PmVerifyKey           *provider_key,
                           GError               **error)
 {
-  g_autoptr(GBytes) text = pm_upload_receipt_signed_text (receipt);
+  g_autoptr(GBytes) text = pm_wire_receipt_signed_text (receipt);
   g_autofree char *sha256 = pm_protocol_sha256_hex (sealed);
 
   if (!pm_verify_key_verify (provider_key, g_bytes_get_data (text, NULL),
@@ -71,7 +71,7 @@ upload_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   UploadData *data = g_task_get_task_data (task);
   g_autoptr(PmNetResponse) response = NULL;
-  g_autoptr(PmUploadReceipt) receipt = NULL;
+  g_autoptr(PmWireReceipt) receipt = NULL;
   g_autoptr(GError) error = NULL;
 
   response = pm_net_client_call_finish (PM_NET_CLIENT (source), result, &error);
@@ -80,7 +80,7 @@ upload_cb (GObject      *source,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  receipt = pm_upload_receipt_parse (response->body, &error);
+  receipt = pm_wire_receipt_parse (response->body, &error);
   if (receipt == NULL)
     {
       g_task_return_error (task, pm_net_protocol_error ("upload receipt", error));
@@ -95,7 +95,7 @@ upload_cb (GObject      *source,
       return;
     }
   g_task_return_pointer (task, g_steal_pointer (&receipt),
-                         (GDestroyNotify) pm_upload_receipt_free);
+                         (GDestroyNotify) pm_wire_receipt_free);
 }
 
 void
@@ -139,7 +139,7 @@ pm_uploads_send_async (PmNetClient         *client,
   pm_net_client_call_async (client, net, cancellable, upload_cb, task);
 }
 
-PmUploadReceipt *
+PmWireReceipt *
 pm_uploads_send_finish (PmNetClient  *client,
                         GAsyncResult *result,
                         GError      **error)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pm-clock.h"
+#include "pm-protocol.h"
 #include "pm-store-private.h"
 
 #define UUID_LENGTH 36
@@ -155,8 +156,56 @@ put_u64 (GByteArray *out,
 typedef struct
 {
   guint          max_records;
+  const char    *device_id;  /* NULL: the PMUB layout; else the uploads service's message */
   PmUploadBatch *batch;   /* out */
 } SealData;
+
+/* The uploads service's message for the records of one batch: what goes on the wire,
+ * sealed here once so that every retry sends these very bytes. */
+static GBytes *
+seal_for_device (sqlite3     *db,
+                 const char  *batch_id,
+                 const char  *device_id,
+                 gint64       first,
+                 gint64       last,
+                 GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(PmWireBatch) wire = pm_wire_batch_new (batch_id, device_id);
+  g_autoptr(GError) local_error = NULL;
+  GBytes *sealed;
+  int rc;
+
+  stmt = pm_store_prepare (db, "SELECT seq, uuid, payload, created_at FROM upload_records "
+                               "WHERE batch_id IS NULL AND seq BETWEEN ? AND ? "
+                               "ORDER BY seq", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, first);
+  sqlite3_bind_int64 (stmt, 2, last);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      g_autoptr(GBytes) payload = g_bytes_new (sqlite3_column_blob (stmt, 2),
+                                               sqlite3_column_bytes (stmt, 2));
+
+      g_ptr_array_add (wire->records,
+                       pm_upload_record_new (sqlite3_column_int64 (stmt, 0),
+                                             sqlite3_column_int64 (stmt, 3) / G_USEC_PER_SEC,
+                                             (const char *) sqlite3_column_text (stmt, 1),
+                                             payload));
+    }
+  if (rc != SQLITE_DONE)
+    {
+      pm_store_set_error_from_sqlite (error, db, rc, "Could not read the outbox");
+      return NULL;
+    }
+
+  sealed = pm_wire_batch_seal (wire, &local_error);
+  if (sealed == NULL)
+    g_set_error (error, PM_STORE_ERROR, PM_STORE_ERROR_INVALID,
+                 "The upload batch could not be sealed: %s", local_error->message);
+  return sealed;
+}
 
 static gboolean
 seal_work (sqlite3  *db,
@@ -236,6 +285,18 @@ seal_work (sqlite3  *db,
   }
 
   id = g_uuid_string_random ();
+  if (seal->device_id != NULL)
+    {
+      g_autoptr(GBytes) wire = seal_for_device (db, id, seal->device_id, first, last, error);
+      gsize size;
+      const guint8 *bytes;
+
+      if (wire == NULL)
+        return FALSE;
+      bytes = g_bytes_get_data (wire, &size);
+      g_byte_array_set_size (body, 0);
+      g_byte_array_append (body, bytes, (guint) size);
+    }
   sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, body->data, body->len);
 
   insert = pm_store_prepare (db, "INSERT INTO upload_batches (id, state, payload, "
@@ -282,10 +343,30 @@ pm_store_seal_upload_batch (PmStore  *store,
                             guint     max_records,
                             GError  **error)
 {
-  SealData data = { max_records, NULL };
+  SealData data = { max_records, NULL, NULL };
 
   g_return_val_if_fail (PM_IS_STORE (store), NULL);
   g_return_val_if_fail (max_records > 0, NULL);
+
+  if (!pm_store_run_sync (store, seal_work, &data, NULL, error))
+    {
+      pm_upload_batch_free (data.batch);
+      return NULL;
+    }
+  return data.batch;
+}
+
+PmUploadBatch *
+pm_store_seal_upload_batch_for_device (PmStore     *store,
+                                       const char  *device_id,
+                                       guint        max_records,
+                                       GError     **error)
+{
+  SealData data = { max_records, device_id, NULL };
+
+  g_return_val_if_fail (PM_IS_STORE (store), NULL);
+  g_return_val_if_fail (device_id != NULL, NULL);
+  g_return_val_if_fail (max_records > 0 && max_records <= PM_PROTOCOL_MAX_BATCH_RECORDS, NULL);
 
   if (!pm_store_run_sync (store, seal_work, &data, NULL, error))
     {
@@ -464,6 +545,7 @@ typedef struct
 {
   gint64 oldest;
   gint64 waiting;
+  gint64 last_ack;
 } BacklogData;
 
 static gboolean
@@ -487,6 +569,38 @@ backlog_work (sqlite3  *db,
 
   backlog->oldest = sqlite3_column_int64 (stmt, 0);
   backlog->waiting = sqlite3_column_int64 (stmt, 1);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  stmt = pm_store_prepare (db, "SELECT coalesce (max (acked_at), 0) FROM ack_log", error);
+  if (stmt == NULL)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    return pm_store_set_error_from_sqlite (error, db, rc, "Could not read the outbox");
+  backlog->last_ack = sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+gboolean
+pm_store_get_upload_state (PmStore  *store,
+                           gint64   *out_oldest_created_at_us,
+                           gint64   *out_waiting,
+                           gint64   *out_last_ack_us,
+                           GError  **error)
+{
+  BacklogData data = { 0, 0, 0 };
+
+  g_return_val_if_fail (PM_IS_STORE (store), FALSE);
+
+  if (!pm_store_run_sync (store, backlog_work, &data, NULL, error))
+    return FALSE;
+
+  if (out_oldest_created_at_us != NULL)
+    *out_oldest_created_at_us = data.oldest;
+  if (out_waiting != NULL)
+    *out_waiting = data.waiting;
+  if (out_last_ack_us != NULL)
+    *out_last_ack_us = data.last_ack;
   return TRUE;
 }
 

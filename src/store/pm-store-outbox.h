@@ -83,6 +83,16 @@ PmUploadBatch *pm_store_seal_upload_batch   (PmStore        *store,
                                              guint           max_records,
                                              GError        **error);
 
+/* Like pm_store_seal_upload_batch (), but a new batch is sealed as the uploads service's
+ * message naming @device_id (pm_wire_batch_seal (): gzip-compressed XML, see
+ * data/protocol/upload-batch.xsd), so the bytes kept are exactly the bytes sent and the
+ * receipt's hash is over them. A batch sealed earlier comes back unchanged. At most
+ * PM_PROTOCOL_MAX_BATCH_RECORDS records. */
+PmUploadBatch *pm_store_seal_upload_batch_for_device (PmStore     *store,
+                                                      const char  *device_id,
+                                                      guint        max_records,
+                                                      GError     **error);
+
 /* Records one send of the batch (whatever its outcome) and when to try again. */
 gboolean       pm_store_mark_upload_sent    (PmStore        *store,
                                              const char     *batch_id,
@@ -102,6 +112,12 @@ gboolean       pm_store_acknowledge_upload  (PmStore               *store,
 gboolean       pm_store_get_upload_backlog  (PmStore        *store,
                                              gint64         *out_oldest_created_at_us,
                                              gint64         *out_waiting,
+                                             GError        **error);
+/* The backlog, and when the last receipt was recorded (µs; 0 for never). */
+gboolean       pm_store_get_upload_state    (PmStore        *store,
+                                             gint64         *out_oldest_created_at_us,
+                                             gint64         *out_waiting,
+                                             gint64         *out_last_ack_us,
                                              GError        **error);
 void           pm_store_get_upload_backlog_async  (PmStore             *store,
                                                    GCancellable        *cancellable,

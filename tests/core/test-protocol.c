@@ -186,11 +186,11 @@ test_base64_strict (void)
     }
 }
 
-static PmUploadBatch *
+static PmWireBatch *
 batch_of (gint64 first,
           gint64 count)
 {
-  PmUploadBatch *batch = pm_upload_batch_new ("batch-0001", "PM0004100001");
+  PmWireBatch *batch = pm_wire_batch_new ("batch-0001", "PM0004100001");
 
   for (gint64 seq = first; seq < first + count; seq++)
     {
@@ -206,22 +206,22 @@ batch_of (gint64 first,
 static void
 test_upload_batch (void)
 {
-  g_autoptr(PmUploadBatch) batch = batch_of (41, 250);
+  g_autoptr(PmWireBatch) batch = batch_of (41, 250);
   g_autoptr(GBytes) sealed = NULL;
   g_autoptr(GBytes) sealed_again = NULL;
-  g_autoptr(PmUploadBatch) back = NULL;
+  g_autoptr(PmWireBatch) back = NULL;
   g_autoptr(GError) error = NULL;
   PmUploadRecord *last;
 
-  sealed = pm_upload_batch_seal (batch, &error);
+  sealed = pm_wire_batch_seal (batch, &error);
   g_assert_no_error (error);
   /* Gzip: magic bytes, and sealing the same records gives the same bytes. */
   g_assert_cmpuint (((const guint8 *) g_bytes_get_data (sealed, NULL))[0], ==, 0x1f);
   g_assert_cmpuint (((const guint8 *) g_bytes_get_data (sealed, NULL))[1], ==, 0x8b);
-  sealed_again = pm_upload_batch_seal (batch, NULL);
+  sealed_again = pm_wire_batch_seal (batch, NULL);
   g_assert_true (g_bytes_equal (sealed, sealed_again));
 
-  back = pm_upload_batch_parse (sealed, &error);
+  back = pm_wire_batch_parse (sealed, &error);
   g_assert_no_error (error);
   g_assert_cmpint (back->first_seq, ==, 41);
   g_assert_cmpint (back->last_seq, ==, 290);
@@ -234,12 +234,12 @@ test_upload_batch (void)
 static void
 test_upload_batch_gap (void)
 {
-  g_autoptr(PmUploadBatch) batch = batch_of (1, 3);
+  g_autoptr(PmWireBatch) batch = batch_of (1, 3);
   g_autoptr(GBytes) sealed = NULL;
   g_autoptr(GError) error = NULL;
 
   ((PmUploadRecord *) g_ptr_array_index (batch->records, 2))->seq = 5;
-  sealed = pm_upload_batch_seal (batch, &error);
+  sealed = pm_wire_batch_seal (batch, &error);
   g_assert_null (sealed);
   g_assert_error (error, PM_PROTOCOL_ERROR, PM_PROTOCOL_ERROR_INCONSISTENT);
 }
@@ -272,21 +272,21 @@ test_upload_batch_bombs (void)
     "last-seq=\"3\" count=\"3\"><record seq=\"1\" created-at=\"0\">QQ==</record>"
     "<record seq=\"2\" created-at=\"0\">QQ==</record></upload-batch>";
   g_autoptr(GError) error = NULL;
-  g_autoptr(PmUploadBatch) batch = NULL;
+  g_autoptr(PmWireBatch) batch = NULL;
 
   g_assert_cmpuint (g_bytes_get_size (bomb), <, 64 * 1024);
-  batch = pm_upload_batch_parse (bomb, &error);
+  batch = pm_wire_batch_parse (bomb, &error);
   g_assert_null (batch);
   g_assert_error (error, PM_PROTOCOL_ERROR, PM_PROTOCOL_ERROR_TOO_LARGE);
   g_clear_error (&error);
 
   count_lie = gzip (lie, strlen (lie));
-  batch = pm_upload_batch_parse (count_lie, &error);
+  batch = pm_wire_batch_parse (count_lie, &error);
   g_assert_null (batch);
   g_assert_error (error, PM_PROTOCOL_ERROR, PM_PROTOCOL_ERROR_INCONSISTENT);
   g_clear_error (&error);
 
-  batch = pm_upload_batch_parse (not_gzip, &error);
+  batch = pm_wire_batch_parse (not_gzip, &error);
   g_assert_null (batch);
   g_assert_error (error, PM_PROTOCOL_ERROR, PM_PROTOCOL_ERROR_MALFORMED);
 }
@@ -294,9 +294,9 @@ test_upload_batch_bombs (void)
 static void
 test_receipt_signed_text (void)
 {
-  PmUploadReceipt r = { (char *) "U1", (char *) "batch-0001", (char *) "PM0004100001", 41,
+  PmWireReceipt r = { (char *) "U1", (char *) "batch-0001", (char *) "PM0004100001", 41,
                         290, 250, (char *) "ab", 290, 1764770000, { 0 } };
-  g_autoptr(GBytes) signed_text = pm_upload_receipt_signed_text (&r);
+  g_autoptr(GBytes) signed_text = pm_wire_receipt_signed_text (&r);
   static const char expected[] =
     "postmeter-upload-receipt-v1\nU1\nbatch-0001\nPM0004100001\n41\n290\n250\nab\n290\n"
     "1764770000\n";
@@ -353,16 +353,16 @@ test_manifest (void)
 static void
 test_account_merge (void)
 {
-  PmCostAccount ours = { (char *) "LEGAL", NULL, (char *) "Legal", TRUE, 4 };
-  PmCostAccount newer = { (char *) "LEGAL", NULL, (char *) "Legal dept", TRUE, 5 };
-  PmCostAccount older = { (char *) "LEGAL", NULL, (char *) "Old", TRUE, 3 };
-  PmCostAccount tie = { (char *) "LEGAL", NULL, (char *) "Tie", FALSE, 4 };
+  PmWireAccount ours = { (char *) "LEGAL", NULL, (char *) "Legal", TRUE, 4 };
+  PmWireAccount newer = { (char *) "LEGAL", NULL, (char *) "Legal dept", TRUE, 5 };
+  PmWireAccount older = { (char *) "LEGAL", NULL, (char *) "Old", TRUE, 3 };
+  PmWireAccount tie = { (char *) "LEGAL", NULL, (char *) "Tie", FALSE, 4 };
 
-  g_assert_true (pm_cost_account_merge (&ours, &newer, TRUE) == &newer);
-  g_assert_true (pm_cost_account_merge (&ours, &older, TRUE) == &ours);
-  g_assert_true (pm_cost_account_merge (&ours, &tie, TRUE) == &tie);
-  g_assert_true (pm_cost_account_merge (&ours, &tie, FALSE) == &ours);
-  g_assert_true (pm_cost_account_merge (NULL, &tie, FALSE) == &tie);
+  g_assert_true (pm_wire_account_merge (&ours, &newer, TRUE) == &newer);
+  g_assert_true (pm_wire_account_merge (&ours, &older, TRUE) == &ours);
+  g_assert_true (pm_wire_account_merge (&ours, &tie, TRUE) == &tie);
+  g_assert_true (pm_wire_account_merge (&ours, &tie, FALSE) == &ours);
+  g_assert_true (pm_wire_account_merge (NULL, &tie, FALSE) == &tie);
 }
 
 static void

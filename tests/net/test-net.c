@@ -766,12 +766,12 @@ test_hostile_other_ca (void)
 
 /* ---- uploads ----------------------------------------------------------------------- */
 
-static PmUploadBatch *
+static PmWireBatch *
 make_batch (const char *batch_id,
             gint64      first,
             gint64      count)
 {
-  PmUploadBatch *batch = pm_upload_batch_new (batch_id, dc->device_id);
+  PmWireBatch *batch = pm_wire_batch_new (batch_id, dc->device_id);
 
   for (gint64 seq = first; seq < first + count; seq++)
     {
@@ -787,7 +787,7 @@ make_batch (const char *batch_id,
   return batch;
 }
 
-static PmUploadReceipt *
+static PmWireReceipt *
 send_batch (PmNetClient *client,
             const char  *batch_id,
             GBytes      *sealed,
@@ -796,7 +796,7 @@ send_batch (PmNetClient *client,
             GError     **error)
 {
   Waiter w = { 0 };
-  PmUploadReceipt *receipt;
+  PmWireReceipt *receipt;
 
   pm_uploads_send_async (client, batch_id, sealed, first, last, dc->provider_key, NULL,
                          waiter_cb, &w);
@@ -825,13 +825,13 @@ static void
 test_uploads_dedup (void)
 {
   g_autoptr(PmNetClient) client = signed_in_client ();
-  g_autoptr(PmUploadBatch) batch = make_batch ("b-000001", 1, 100);
-  g_autoptr(PmUploadBatch) overlap = make_batch ("b-000002", 51, 100);
-  g_autoptr(GBytes) sealed = pm_upload_batch_seal (batch, NULL);
-  g_autoptr(GBytes) sealed2 = pm_upload_batch_seal (overlap, NULL);
-  g_autoptr(PmUploadReceipt) first = NULL;
-  g_autoptr(PmUploadReceipt) again = NULL;
-  g_autoptr(PmUploadReceipt) third = NULL;
+  g_autoptr(PmWireBatch) batch = make_batch ("b-000001", 1, 100);
+  g_autoptr(PmWireBatch) overlap = make_batch ("b-000002", 51, 100);
+  g_autoptr(GBytes) sealed = pm_wire_batch_seal (batch, NULL);
+  g_autoptr(GBytes) sealed2 = pm_wire_batch_seal (overlap, NULL);
+  g_autoptr(PmWireReceipt) first = NULL;
+  g_autoptr(PmWireReceipt) again = NULL;
+  g_autoptr(PmWireReceipt) third = NULL;
   g_autoptr(GError) error = NULL;
   Counts c;
 
@@ -867,7 +867,7 @@ wrong_receipt (SoupServerMessage *msg,
                const char        *path,
                gpointer           user_data)
 {
-  PmUploadReceipt r = { 0 };
+  PmWireReceipt r = { 0 };
   g_autoptr(GBytes) text = NULL;
   g_autoptr(GBytes) body = NULL;
 
@@ -881,10 +881,10 @@ wrong_receipt (SoupServerMessage *msg,
   r.sha256 = user_data;
   r.highest_contiguous_seq = 99;
   r.received_at = 1;
-  text = pm_upload_receipt_signed_text (&r);
+  text = pm_wire_receipt_signed_text (&r);
   pm_signing_key_sign (dc->provider_signing, g_bytes_get_data (text, NULL),
                        g_bytes_get_size (text), r.signature, NULL);
-  body = pm_upload_receipt_build (&r);
+  body = pm_wire_receipt_build (&r);
   soup_server_message_set_status (msg, 200, NULL);
   soup_server_message_set_response (msg, "application/xml", SOUP_MEMORY_COPY,
                                     g_bytes_get_data (body, NULL), g_bytes_get_size (body));
@@ -893,12 +893,12 @@ wrong_receipt (SoupServerMessage *msg,
 static void
 test_uploads_mismatched_receipt (void)
 {
-  g_autoptr(PmUploadBatch) batch = make_batch ("b-hostile", 1, 100);
-  g_autoptr(GBytes) sealed = pm_upload_batch_seal (batch, NULL);
+  g_autoptr(PmWireBatch) batch = make_batch ("b-hostile", 1, 100);
+  g_autoptr(GBytes) sealed = pm_wire_batch_seal (batch, NULL);
   g_autofree char *sha = pm_protocol_sha256_hex (sealed);
   PmTestHostile *hostile = pm_test_hostile_start (dc, FALSE, wrong_receipt, sha);
   g_autoptr(PmNetClient) client = client_pointed_at (hostile);
-  g_autoptr(PmUploadReceipt) receipt = NULL;
+  g_autoptr(PmWireReceipt) receipt = NULL;
   g_autoptr(GError) error = NULL;
 
   g_test_expect_message ("postmeter-net", G_LOG_LEVEL_WARNING, "*does not match batch*");
@@ -942,14 +942,14 @@ test_uploads_throttled_with_cuts (gconstpointer data)
   for (gint64 first = start_seq; first < start_seq + total; first += per_batch)
     {
       g_autofree char *id = g_strdup_printf ("t-%08" G_GINT64_FORMAT, first);
-      g_autoptr(PmUploadBatch) batch = make_batch (id, first, per_batch);
-      g_autoptr(GBytes) sealed = pm_upload_batch_seal (batch, NULL);
+      g_autoptr(PmWireBatch) batch = make_batch (id, first, per_batch);
+      g_autoptr(GBytes) sealed = pm_wire_batch_seal (batch, NULL);
 
       /* Resend the same sealed bytes until a matching receipt arrives. */
       for (;;)
         {
           g_autoptr(GError) error = NULL;
-          g_autoptr(PmUploadReceipt) receipt = NULL;
+          g_autoptr(PmWireReceipt) receipt = NULL;
 
           attempts++;
           g_assert_cmpuint (attempts, <, 100);
@@ -1247,12 +1247,12 @@ test_downloads_swapped_package (gconstpointer test_data)
 
 /* ---- accounting and health --------------------------------------------------------- */
 
-static PmCostAccount *
+static PmWireAccount *
 account (const char *id,
          const char *name,
          gint64      revision)
 {
-  PmCostAccount *a = g_new0 (PmCostAccount, 1);
+  PmWireAccount *a = g_new0 (PmWireAccount, 1);
 
   a->id = g_strdup (id);
   a->name = g_strdup (name);
@@ -1300,8 +1300,8 @@ test_accounting (void)
   waiter_clear (&w);
   merged = pm_accounting_merge (local2->accounts, remote2->accounts);
   g_assert_cmpuint (merged->len, ==, 2);
-  g_assert_cmpstr (((PmCostAccount *) merged->pdata[0])->name, ==, "Legal");
-  g_assert_cmpstr (((PmCostAccount *) merged->pdata[1])->name, ==, "Human resources");
+  g_assert_cmpstr (((PmWireAccount *) merged->pdata[0])->name, ==, "Legal");
+  g_assert_cmpstr (((PmWireAccount *) merged->pdata[1])->name, ==, "Human resources");
 }
 
 static void

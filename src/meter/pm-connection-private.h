@@ -1,0 +1,67 @@
+/* pm-connection-private.h: what the connection's workflow files share */
+#pragma once
+
+#include "pm-connection.h"
+
+G_BEGIN_DECLS
+
+struct _PmConnection
+{
+  GObject parent_instance;
+
+  /* Set at construction, never changed; any thread may read them. */
+  PmConnectionConfig config;
+  PmNetClient       *client;
+  PmPsd             *psd;
+  PmStore           *store;
+  PmVerifyKey       *provider_key;
+  char              *distributor_url;
+  gint64             started_us;     /* monotonic time at construction */
+
+  /* The connection's thread only. */
+  GMainContext      *context;        /* where "changed" is emitted */
+  PmPsdStatus       *psd_status;
+  PmMills            balance;
+  PmMills            refill_min;
+  PmMills            refill_max;
+  PmConnectionLevel  level[PM_CONNECTION_N_TOPICS];
+  char              *short_text[PM_CONNECTION_N_TOPICS];
+  char              *sentence[PM_CONNECTION_N_TOPICS];
+  guint              busy;           /* workflows running */
+  gboolean           uploading;
+  gboolean           downloading;
+  GArray            *error_times;    /* gint64 µs of recent failures, for health */
+  guint              tick_id;
+  guint              check_interval_s;
+  gint64             last_download_check_us;
+  gint64             last_health_us;
+  gint64             last_activation_us;
+  gboolean           ticking;
+};
+
+/* Sets a topic and emits "changed". */
+void     pm_connection_set_topic       (PmConnection      *self,
+                                        PmConnectionTopic  topic,
+                                        PmConnectionLevel  level,
+                                        const char        *short_text,
+                                        const char        *sentence);
+/* Takes status; updates the funds and inspection topics from it. */
+void     pm_connection_take_psd_status (PmConnection      *self,
+                                        PmPsdStatus       *status);
+/* A workflow failed: remembered for the health record, and logged. */
+void     pm_connection_note_error      (PmConnection      *self,
+                                        const GError      *error);
+void     pm_connection_hold            (PmConnection      *self);
+void     pm_connection_release         (PmConnection      *self);
+/* Signs in when there is no session yet, then calls back. */
+void     pm_connection_ensure_session_async  (PmConnection        *self,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+gboolean pm_connection_ensure_session_finish (PmConnection        *self,
+                                              GAsyncResult        *result,
+                                              GError             **error);
+/* PSD serial as the protocol writes it. */
+char    *pm_connection_dup_psd_serial  (PmConnection      *self);
+
+G_END_DECLS

@@ -1,0 +1,973 @@
+/* test-connection.c: the data center workflows end to end, with a software PSD, a real
+ * store and the reference data center on loopback over TLS. */
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "pm-clock.h"
+#include "pm-connection.h"
+#include "pm-download-flow.h"
+#include "pm-funds-flow.h"
+#include "pm-psd-message.h"
+#include "pm-software-psd.h"
+#include "pm-store-outbox.h"
+#include "pm-store-records.h"
+#include "pm-test-datacenter.h"
+#include "pm-upload-flow.h"
+
+#define METER_PSD_SERIAL 4200001
+#define METER_ACCOUNT    "ACME-METER"
+
+static PmTestDatacenter *dc;
+
+typedef struct
+{
+  char         *dir;
+  PmSoftwarePsd *psd;
+  PmStore      *store;
+  PmConnection *connection;
+  char         *device_id;
+} Meter;
+
+typedef struct
+{
+  gboolean      done;
+  GAsyncResult *result;
+} Waiter;
+
+static void
+waiter_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Waiter *w = user_data;
+
+  w->result = g_object_ref (result);
+  w->done = TRUE;
+}
+
+#define WAIT(w) G_STMT_START { pm_test_wait (&(w).done); } G_STMT_END
+
+static void
+waiter_clear (Waiter *w)
+{
+  g_clear_object (&w->result);
+  w->done = FALSE;
+}
+
+typedef struct
+{
+  guint32  serial;
+  char    *pem;
+  char    *device_id;
+  PmMills  fund;
+} Register;
+
+static gboolean
+register_cb (gpointer data)
+{
+  Register *r = data;
+  g_autoptr(GError) error = NULL;
+
+  pm_dc_server_register_device (dc->server, r->serial, r->pem, METER_ACCOUNT, 60601,
+                                &r->device_id, &error);
+  g_assert_no_error (error);
+  if (r->fund > 0)
+    {
+      pm_dc_server_fund_account (dc->server, METER_ACCOUNT, r->fund, NULL, &error);
+      g_assert_no_error (error);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+typedef struct
+{
+  const char *account;
+  PmMills     balance;
+} Balance;
+
+static gboolean
+balance_cb (gpointer data)
+{
+  Balance *b = data;
+
+  g_assert_true (pm_dc_server_get_balance (dc->server, b->account, &b->balance, NULL));
+  return G_SOURCE_REMOVE;
+}
+
+static PmMills
+datacenter_balance (void)
+{
+  Balance b = { METER_ACCOUNT, -1 };
+
+  pm_test_datacenter_call (dc, balance_cb, &b);
+  return b.balance;
+}
+
+static PmConnectionConfig
+config_for (const char *dir,
+            const char *datacenter_url)
+{
+  PmConnectionConfig config = { 0 };
+  g_autofree char *base = pm_test_datacenter_url (dc, "");
+
+  config.datacenter_url = g_strdup (datacenter_url != NULL ? datacenter_url : base);
+  config.connectivity_url = g_strdup_printf ("http://127.0.0.1:%u/generate_204", dc->http_port);
+  config.ca_file = g_strdup (dc->ca_file);
+  config.provider_key_file = g_build_filename (dc->directory, "provider.pub.pem", NULL);
+  config.install_dir = g_build_filename (dir, "packages", NULL);
+  config.timeout_s = 15;
+  config.audit_at_every_refill = TRUE;
+  return config;
+}
+
+/* A new machine: a software PSD of its own registered with the data center, a store and a
+ * connection. fund: what goes into the customer account first. */
+static Meter *
+meter_new (guint32     serial,
+           PmMills     fund,
+           const char *datacenter_url)
+{
+  Meter *m = g_new0 (Meter, 1);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *psd_dir = NULL;
+  g_autofree char *store_path = NULL;
+  g_autoptr(PmVerifyKey) key = NULL;
+  g_autoptr(GBytes) pem = NULL;
+  PmConnectionConfig config;
+  Register r = { serial, NULL, NULL, fund };
+
+  m->dir = g_dir_make_tmp ("pm-meter-XXXXXX", &error);
+  g_assert_no_error (error);
+  psd_dir = g_build_filename (m->dir, "psd", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (psd_dir, 0700), ==, 0);
+  m->psd = pm_software_psd_open (psd_dir, dc->provider_key, serial, &error);
+  g_assert_no_error (error);
+  store_path = g_build_filename (m->dir, "postmeter.db", NULL);
+  m->store = pm_store_open (store_path, &error);
+  g_assert_no_error (error);
+
+  key = pm_psd_get_public_key (PM_PSD (m->psd));
+  pem = pm_verify_key_to_pem (key);
+  r.pem = g_strndup (g_bytes_get_data (pem, NULL), g_bytes_get_size (pem));
+  pm_test_datacenter_call (dc, register_cb, &r);
+  m->device_id = r.device_id;
+  g_free (r.pem);
+
+  config = config_for (m->dir, datacenter_url);
+  m->connection = pm_connection_new (&config, PM_PSD (m->psd), m->store, &error);
+  g_assert_no_error (error);
+  pm_connection_config_clear (&config);
+  return m;
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+meter_free (Meter *m)
+{
+  g_clear_object (&m->connection);
+  pm_store_close (m->store);
+  g_clear_object (&m->store);
+  g_clear_object (&m->psd);
+  remove_tree (m->dir);
+  g_free (m->dir);
+  g_free (m->device_id);
+  g_free (m);
+}
+
+static PmPsdStatus *
+install_block (Meter *m)
+{
+  Waiter w = { 0 };
+  g_autoptr(GError) error = NULL;
+  PmPsdStatus *status;
+
+  pm_funds_flow_install_block_async (m->connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  status = pm_funds_flow_install_block_finish (m->connection, w.result, &error);
+  g_assert_no_error (error);
+  waiter_clear (&w);
+  return status;
+}
+
+static PmRefillOutcome *
+refill (Meter   *m,
+        PmMills  amount,
+        GError **error)
+{
+  Waiter w = { 0 };
+  PmRefillOutcome *outcome;
+
+  pm_funds_flow_refill_async (m->connection, amount, NULL, waiter_cb, &w);
+  WAIT (w);
+  outcome = pm_funds_flow_refill_finish (m->connection, w.result, error);
+  waiter_clear (&w);
+  return outcome;
+}
+
+static PmPsdStatus *
+psd_status (Meter *m)
+{
+  g_autoptr(GError) error = NULL;
+  PmPsdStatus *status = pm_psd_get_status_sync (PM_PSD (m->psd), &error);
+
+  g_assert_no_error (error);
+  return status;
+}
+
+/* ---- funds ---------------------------------------------------------------------------- */
+
+static void
+test_install_refill_inspect (void)
+{
+  Meter *m = meter_new (METER_PSD_SERIAL, 2000 * PM_MILLS_PER_DOLLAR, NULL);
+  g_autoptr(PmPsdStatus) before = psd_status (m);
+  g_autoptr(PmPsdStatus) block = NULL;
+  g_autoptr(PmRefillOutcome) first = NULL;
+  g_autoptr(PmRefillOutcome) second = NULL;
+  g_autoptr(PmFundsResponse) history = NULL;
+  g_autoptr(GPtrArray) refills = NULL;
+  g_autoptr(GError) error = NULL;
+  PmMills balance_before = datacenter_balance ();
+  PmMills min = 0, max = 0;
+  const char *text = NULL;
+  Waiter w = { 0 };
+
+  /* Install: the provider's operational block goes into a PSD that had none. */
+  g_assert_false (before->has_operational_block);
+  error = NULL;
+  g_assert_null (refill (m, 100 * PM_MILLS_PER_DOLLAR, &error));
+  g_assert_error (error, PM_CONNECTION_ERROR, PM_CONNECTION_ERROR_PSD);
+  g_assert_nonnull (strstr (error->message, "not set up"));
+  g_clear_error (&error);
+
+  block = install_block (m);
+  g_assert_true (block->has_operational_block);
+  g_assert_cmpuint (block->origin_zip, ==, 60601);
+  g_assert_cmpint (block->descending, ==, 0);
+
+  /* Refill: an inspection first (every refill, as configured), then $500.00. */
+  first = refill (m, 500 * PM_MILLS_PER_DOLLAR, &error);
+  g_assert_no_error (error);
+  g_assert_true (first->inspected);
+  g_assert_cmpint (first->sequence, ==, 1);
+  g_assert_cmpint (first->amount, ==, 500 * PM_MILLS_PER_DOLLAR);
+  g_assert_cmpint (first->status->descending, ==, 500 * PM_MILLS_PER_DOLLAR);
+  g_assert_cmpint (first->status->control_sum, ==, 500 * PM_MILLS_PER_DOLLAR);
+  g_assert_cmpint (first->status->last_refill_sequence, ==, 1);
+  g_assert_cmpint (first->status->last_inspection, >, 0);
+  g_assert_cmpint (first->balance, ==, balance_before - 500 * PM_MILLS_PER_DOLLAR);
+  g_assert_cmpint (datacenter_balance (), ==, balance_before - 500 * PM_MILLS_PER_DOLLAR);
+
+  second = refill (m, 250500, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (second->sequence, ==, 2);
+  g_assert_cmpint (second->status->descending, ==, 750500);
+
+  /* The store keeps both, newest first, with their receipts. */
+  refills = pm_store_list_refills (m->store, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (refills->len, ==, 2);
+  g_assert_cmpint (((PmRefill *) refills->pdata[0])->sequence, ==, 2);
+  g_assert_cmpint (((PmRefill *) refills->pdata[0])->amount, ==, 250500);
+  g_assert_cmpstr (((PmRefill *) refills->pdata[0])->receipt, ==, second->receipt_id);
+
+  /* History from the data center, with the balance and the limits. */
+  pm_funds_flow_history_async (m->connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  history = pm_funds_flow_history_finish (m->connection, w.result, &error);
+  waiter_clear (&w);
+  g_assert_no_error (error);
+  g_assert_cmpuint (history->history->len, ==, 2);
+  g_assert_cmpstr (((PmRefillReceipt *) history->history->pdata[0])->receipt_id, ==,
+                   second->receipt_id);
+  g_assert_cmpint (pm_connection_get_account_balance (m->connection), ==,
+                   balance_before - 750500);
+  pm_connection_get_refill_limits (m->connection, &min, &max);
+  g_assert_cmpint (min, ==, 1 * PM_MILLS_PER_DOLLAR);
+  g_assert_cmpint (max, ==, 10000 * PM_MILLS_PER_DOLLAR);
+
+  /* Outside the provider's limits: refused by the data center, nothing moves. */
+  g_assert_null (refill (m, 500, &error));
+  g_assert_error (error, PM_NET_ERROR, PM_NET_ERROR_CLIENT);
+  g_assert_nonnull (strstr (error->message, "between $1.00 and $10,000.00"));
+  g_clear_error (&error);
+  {
+    g_autoptr(PmPsdStatus) after = psd_status (m);
+
+    g_assert_cmpint (after->descending, ==, 750500);
+    g_assert_cmpint (after->last_refill_sequence, ==, 2);
+  }
+
+  /* The status line's topics follow. */
+  g_assert_cmpint (pm_connection_get_topic (m->connection, PM_CONNECTION_TOPIC_FUNDS, &text,
+                                            NULL), ==, PM_CONNECTION_LEVEL_OK);
+  g_assert_cmpstr (text, ==, "$750.50");
+  g_assert_cmpint (pm_connection_get_topic (m->connection, PM_CONNECTION_TOPIC_INSPECTION,
+                                            &text, NULL), ==, PM_CONNECTION_LEVEL_OK);
+  g_assert_true (g_str_has_prefix (text, "Next "));
+  meter_free (m);
+}
+
+/* A hostile funds service: replayed and skipped refills, forged signatures. The net layer
+ * refuses them; the PSD's registers do not move. */
+typedef struct
+{
+  guint32 sequence;
+  gboolean other_key;
+} Forge;
+
+static void
+forged_refill (SoupServerMessage *msg,
+               const char        *path,
+               gpointer           user_data)
+{
+  Forge *forge = user_data;
+  g_autoptr(PmFundsRequest) request = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(PmSigningKey) other = NULL;
+  PmFundsResponse response = { 0 };
+  PmPostageValueDownload pvd = { 0 };
+  SoupMessageBody *request_body = soup_server_message_get_request_body (msg);
+
+  if (g_str_has_prefix (path, "/distributor"))
+    {
+      soup_server_message_set_status (msg, 404, NULL);
+      return;
+    }
+  body = soup_message_body_flatten (request_body);
+  request = pm_funds_request_parse (body, NULL);
+  g_assert_nonnull (request);
+  if (request->kind == PM_FUNDS_AUDIT)
+    {
+      soup_server_message_set_status (msg, 503, NULL);
+      return;
+    }
+  pvd.psd_serial = METER_PSD_SERIAL + 1;
+  pvd.sequence = forge->sequence;
+  pvd.amount = request->amount;
+  pvd.issued_at = pm_clock_now_s ();
+  other = forge->other_key ? pm_signing_key_generate (NULL) : NULL;
+  response.kind = PM_FUNDS_REFILL;
+  response.receipt_id = (char *) "R-forged-0001";
+  response.issued_at = pvd.issued_at;
+  response.amount = request->amount;
+  response.sequence = forge->sequence;
+  response.balance = response.next_inspection = -1;
+  response.refill_minimum = response.refill_maximum = -1;
+  response.psd_message = pm_postage_value_download_sign (&pvd, other != NULL ? other
+                                                               : dc->provider_signing, NULL);
+  answer = pm_funds_response_build (&response);
+  g_bytes_unref (response.psd_message);
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_server_message_set_response (msg, "application/xml", SOUP_MEMORY_COPY,
+                                    g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+}
+
+static void
+point_funds_at (Meter *m,
+                guint  port)
+{
+  const char *urls[PM_REMOTE_SERVICE_COUNT] = { 0 };
+  g_autofree char *base = g_strdup_printf ("https://127.0.0.1:%u/funds", port);
+  PmNetClient *client = pm_connection_get_client (m->connection);
+  g_autofree char *token = pm_net_client_dup_token (client);
+  g_autofree char *device = pm_net_client_dup_device_id (client);
+  g_autofree char *uploads = g_strdup_printf ("https://127.0.0.1:%u/uploads", port);
+
+  urls[PM_REMOTE_SERVICE_FUNDS] = base;
+  urls[PM_REMOTE_SERVICE_UPLOADS] = uploads;
+  pm_net_client_set_session (client, device, token, urls);
+}
+
+static void
+test_hostile_refills (void)
+{
+  Meter *m = meter_new (METER_PSD_SERIAL + 1, 1000 * PM_MILLS_PER_DOLLAR, NULL);
+  g_autoptr(PmPsdStatus) block = install_block (m);
+  g_autoptr(PmRefillOutcome) good = refill (m, 100 * PM_MILLS_PER_DOLLAR, NULL);
+  Forge forge = { 0 };
+  PmTestHostile *hostile = NULL;
+  PmConnectionConfig config;
+  g_autoptr(PmConnection) pointed = NULL;
+  g_autoptr(GError) error = NULL;
+  struct {
+    guint32 sequence;
+    gboolean other_key;
+    int code;
+  } cases[] = {
+    { 1, FALSE, PM_NET_ERROR_MISMATCH },    /* replay of refill 1 */
+    { 3, FALSE, PM_NET_ERROR_MISMATCH },    /* refill 2 skipped */
+    { 2, TRUE, PM_NET_ERROR_SIGNATURE },    /* not the provider's key */
+  };
+
+  g_assert_nonnull (good);
+  g_assert_cmpint (good->status->descending, ==, 100 * PM_MILLS_PER_DOLLAR);
+
+  /* The hostile server answers on its own port: a connection that allows it. */
+  hostile = pm_test_hostile_start (dc, FALSE, forged_refill, &forge);
+  config = config_for (m->dir, NULL);
+  config.audit_at_every_refill = FALSE;
+  {
+    g_autoptr(PmAllowlist) list = NULL;
+
+    pointed = pm_connection_new (&config, PM_PSD (m->psd), m->store, &error);
+    g_assert_no_error (error);
+    list = pm_allowlist_ref (pm_net_client_get_allowlist (pm_connection_get_client (pointed)));
+    pm_allowlist_add (list, "https", "127.0.0.1", pm_test_hostile_get_port (hostile));
+  }
+  pm_connection_config_clear (&config);
+  {
+    Meter pointed_meter = { .connection = pointed };
+    Waiter w = { 0 };
+
+    pm_connection_sign_in_async (pointed, NULL, waiter_cb, &w);
+    WAIT (w);
+    g_assert_true (pm_connection_sign_in_finish (pointed, w.result, &error));
+    waiter_clear (&w);
+    point_funds_at (&pointed_meter, pm_test_hostile_get_port (hostile));
+
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autoptr(PmRefillOutcome) outcome = NULL;
+        g_autoptr(PmPsdStatus) after = NULL;
+
+        forge.sequence = cases[i].sequence;
+        forge.other_key = cases[i].other_key;
+        g_test_expect_message ("postmeter-net", G_LOG_LEVEL_WARNING, "*");
+        pm_funds_flow_refill_async (pointed, 50 * PM_MILLS_PER_DOLLAR, NULL, waiter_cb, &w);
+        WAIT (w);
+        outcome = pm_funds_flow_refill_finish (pointed, w.result, &error);
+        waiter_clear (&w);
+        g_test_assert_expected_messages ();
+        g_assert_null (outcome);
+        g_assert_error (error, PM_NET_ERROR, cases[i].code);
+        g_clear_error (&error);
+
+        after = psd_status (m);
+        g_assert_cmpint (after->descending, ==, 100 * PM_MILLS_PER_DOLLAR);
+        g_assert_cmpint (after->control_sum, ==, 100 * PM_MILLS_PER_DOLLAR);
+        g_assert_cmpint (after->last_refill_sequence, ==, 1);
+      }
+  }
+  g_clear_object (&pointed);
+  pm_test_hostile_stop (hostile);
+  meter_free (m);
+}
+
+/* ---- uploads ------------------------------------------------------------------------------ */
+
+static void
+enqueue_day (Meter  *m,
+             gint64  count)
+{
+  for (gint64 i = 0; i < count; i++)
+    {
+      guint8 payload[96];
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(GError) error = NULL;
+
+      /* Fixed-width fields (registers, postage, dates, ZIPs) then a signature. */
+      for (guint b = 0; b < 32; b++)
+        payload[b] = (guint8) ((i * 7 + b) >> (b % 4));
+      for (guint b = 32; b < sizeof payload; b++)
+        payload[b] = (guint8) g_test_rand_int ();
+      bytes = g_bytes_new (payload, sizeof payload);
+      g_assert_true (pm_store_enqueue_upload (m->store, bytes, NULL, &error));
+      g_assert_no_error (error);
+    }
+}
+
+typedef struct
+{
+  const char *device_id;
+  gint64 count, min, max, batches;
+} Counts;
+
+static gboolean
+count_cb (gpointer data)
+{
+  Counts *c = data;
+
+  c->count = pm_dc_server_count_records (dc->server, c->device_id, &c->min, &c->max);
+  c->batches = pm_dc_server_count_batches (dc->server, c->device_id);
+  return G_SOURCE_REMOVE;
+}
+
+static gint64
+waiting (Meter *m)
+{
+  gint64 oldest = 0, count = -1;
+
+  g_assert_true (pm_store_get_upload_backlog (m->store, &oldest, &count, NULL));
+  return count;
+}
+
+static gint64
+upload (PmConnection *connection,
+        GError      **error)
+{
+  Waiter w = { 0 };
+  gint64 sent;
+
+  pm_upload_flow_run_async (connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  sent = pm_upload_flow_run_finish (connection, w.result, error);
+  waiter_clear (&w);
+  return sent;
+}
+
+static void
+test_upload_store_to_datacenter (void)
+{
+  Meter *m = meter_new (METER_PSD_SERIAL + 2, 0, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmUploadState) state = NULL;
+  Counts c = { m->device_id };
+  Waiter w = { 0 };
+
+  enqueue_day (m, 1234);
+  pm_upload_flow_get_state_async (m->connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  state = pm_upload_flow_get_state_finish (m->connection, w.result, &error);
+  waiter_clear (&w);
+  g_assert_no_error (error);
+  g_assert_cmpint (state->waiting, ==, 1234);
+  g_assert_cmpint (state->last_success_s, ==, -1);
+  g_assert_cmpint (state->due, ==, PM_UPLOADS_DUE);
+
+  g_assert_cmpint (upload (m->connection, &error), ==, 1234);
+  g_assert_no_error (error);
+  g_assert_cmpint (waiting (m), ==, 0);
+  pm_test_datacenter_call (dc, count_cb, &c);
+  g_assert_cmpint (c.count, ==, 1234);
+  g_assert_cmpint (c.min, ==, 1);
+  g_assert_cmpint (c.max, ==, 1234);
+  g_assert_cmpint (c.batches, ==, 3);   /* 500 + 500 + 234 */
+
+  /* Nothing waits: a second run sends nothing. */
+  g_assert_cmpint (upload (m->connection, &error), ==, 0);
+  g_assert_no_error (error);
+
+  g_clear_pointer (&state, pm_upload_state_free);
+  pm_upload_flow_get_state_async (m->connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  state = pm_upload_flow_get_state_finish (m->connection, w.result, &error);
+  waiter_clear (&w);
+  g_assert_cmpint (state->due, ==, PM_UPLOADS_UP_TO_DATE);
+  g_assert_cmpint (state->last_success_s, >, 0);
+  meter_free (m);
+}
+
+/* A receipt that does not match the batch: nothing is deleted, and the next run sends the
+ * very same batch (same id, same bytes) to the real data center. */
+static void
+wrong_receipt (SoupServerMessage *msg,
+               const char        *path,
+               gpointer           user_data)
+{
+  PmWireReceipt r = { 0 };
+  g_autoptr(GBytes) text = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GBytes) sealed = soup_message_body_flatten (
+    soup_server_message_get_request_body (msg));
+  g_autoptr(PmWireBatch) batch = pm_wire_batch_parse (sealed, NULL);
+  g_autofree char *sha = pm_protocol_sha256_hex (sealed);
+  GPtrArray *seen = user_data;
+
+  g_assert_nonnull (batch);
+  g_ptr_array_add (seen, g_strdup (batch->batch_id));
+  g_ptr_array_add (seen, g_strdup (sha));
+  r.receipt_id = (char *) "U-hostile-1";
+  r.batch_id = batch->batch_id;
+  r.device_id = batch->device_id;
+  r.first_seq = batch->first_seq;
+  r.last_seq = batch->last_seq - 1;
+  r.count = batch->last_seq - batch->first_seq;
+  r.sha256 = sha;
+  r.highest_contiguous_seq = r.last_seq;
+  r.received_at = 1;
+  text = pm_wire_receipt_signed_text (&r);
+  pm_signing_key_sign (dc->provider_signing, g_bytes_get_data (text, NULL),
+                       g_bytes_get_size (text), r.signature, NULL);
+  body = pm_wire_receipt_build (&r);
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_server_message_set_response (msg, "application/xml", SOUP_MEMORY_COPY,
+                                    g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+}
+
+static void
+test_upload_mismatched_receipt (void)
+{
+  Meter *m = meter_new (METER_PSD_SERIAL + 3, 0, NULL);
+  g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+  PmTestHostile *hostile = pm_test_hostile_start (dc, FALSE, wrong_receipt, seen);
+  g_autoptr(PmAllowlist) list = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmUploadBatch) resealed = NULL;
+  Counts c = { m->device_id };
+  Waiter w = { 0 };
+  gint64 sent;
+
+  enqueue_day (m, 40);
+  list = pm_allowlist_ref (pm_net_client_get_allowlist (pm_connection_get_client (m->connection)));
+  pm_allowlist_add (list, "https", "127.0.0.1", pm_test_hostile_get_port (hostile));
+  pm_connection_sign_in_async (m->connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  g_assert_true (pm_connection_sign_in_finish (m->connection, w.result, &error));
+  waiter_clear (&w);
+  point_funds_at (m, pm_test_hostile_get_port (hostile));
+
+  g_test_expect_message ("postmeter-net", G_LOG_LEVEL_WARNING, "*does not match batch*");
+  g_test_expect_message ("postmeter-net", G_LOG_LEVEL_WARNING, "*does not match batch*");
+  g_test_expect_message ("postmeter-net", G_LOG_LEVEL_WARNING, "*does not match batch*");
+  sent = upload (m->connection, &error);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (sent, ==, -1);
+  g_assert_error (error, PM_NET_ERROR, PM_NET_ERROR_MISMATCH);
+  g_clear_error (&error);
+  g_assert_cmpint (waiting (m), ==, 40);
+
+  /* Every attempt carried the same batch, byte for byte. */
+  g_assert_cmpuint (seen->len, ==, 2 * PM_UPLOAD_FLOW_MAX_ATTEMPTS);
+  for (guint i = 2; i < seen->len; i++)
+    g_assert_cmpstr (seen->pdata[i], ==, seen->pdata[i % 2]);
+  resealed = pm_store_seal_upload_batch_for_device (m->store, m->device_id, 500, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (resealed->id, ==, seen->pdata[0]);
+  g_assert_cmpint (resealed->attempts, ==, PM_UPLOAD_FLOW_MAX_ATTEMPTS);
+
+  /* Back to the real data center: the same batch goes, and is kept once. */
+  pm_net_client_set_session (pm_connection_get_client (m->connection), NULL, NULL, NULL);
+  g_assert_cmpint (upload (m->connection, &error), ==, 40);
+  g_assert_no_error (error);
+  pm_test_datacenter_call (dc, count_cb, &c);
+  g_assert_cmpint (c.count, ==, 40);
+  g_assert_cmpint (c.batches, ==, 1);
+  g_assert_cmpint (waiting (m), ==, 0);
+
+  pm_test_hostile_stop (hostile);
+  meter_free (m);
+}
+
+/* A day of 5,000 pieces, from the store's outbox, through a link throttled to 384 kbit/s
+ * that is cut at random points: runs go on until nothing waits, and the data center holds
+ * every record exactly once. */
+static void
+test_upload_throttled_with_cuts (void)
+{
+  const gint64 total = 5000;
+  PmTestRelay *relay = pm_test_relay_start (dc->https_port, 384000 / 8, 6, 30000,
+                                            g_test_rand_int ());
+  g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u",
+                                          pm_test_relay_get_port (relay));
+  Meter *m = meter_new (METER_PSD_SERIAL + 4, 0, url);
+  Counts c = { m->device_id };
+  guint runs = 0;
+
+  enqueue_day (m, total);
+
+  /* Signing in goes through the relay too, and may be cut. The distributor names the data
+   * center's own address for the services; the uploads are sent through the relay. */
+  for (guint tries = 0;; tries++)
+    {
+      g_autoptr(GError) error = NULL;
+      Waiter w = { 0 };
+      gboolean ok;
+
+      g_assert_cmpuint (tries, <, 20);
+      pm_connection_sign_in_async (m->connection, NULL, waiter_cb, &w);
+      WAIT (w);
+      ok = pm_connection_sign_in_finish (m->connection, w.result, &error);
+      waiter_clear (&w);
+      if (ok)
+        break;
+      g_assert_true (pm_net_error_is_retryable (error));
+    }
+  point_funds_at (m, pm_test_relay_get_port (relay));
+
+  while (waiting (m) > 0)
+    {
+      g_autoptr(GError) error = NULL;
+      gint64 sent;
+
+      g_assert_cmpuint (++runs, <, 30);
+      sent = upload (m->connection, &error);
+      if (error != NULL)
+        {
+          g_test_message ("run %u: %" G_GINT64_FORMAT " sent, then %s", runs, sent,
+                          error->message);
+          g_assert_true (pm_net_error_is_retryable (error));
+        }
+    }
+
+  pm_test_datacenter_call (dc, count_cb, &c);
+  g_assert_cmpint (c.count, ==, total);
+  g_assert_cmpint (c.min, ==, 1);
+  g_assert_cmpint (c.max, ==, total);
+  g_assert_cmpint (c.batches, ==, total / PM_UPLOAD_FLOW_BATCH_RECORDS);
+  g_assert_cmpuint (pm_test_relay_cuts (relay), >=, 1);
+  g_test_message ("%u runs, %u cuts, %.0f bytes up per record", runs,
+                  pm_test_relay_cuts (relay),
+                  (double) pm_test_relay_bytes_up (relay) / (double) total);
+  meter_free (m);
+  pm_test_relay_stop (relay);
+}
+
+/* ---- downloads ------------------------------------------------------------------------- */
+
+typedef struct
+{
+  const char *file;
+  const char *effective;
+  gint64      version;
+} Publish;
+
+static gboolean
+publish_cb (gpointer data)
+{
+  Publish *p = data;
+  g_autoptr(GError) error = NULL;
+
+  pm_dc_server_publish_package (dc->server, p->file, "rates", "usps-meter-test", p->version,
+                                p->effective, &error);
+  g_assert_no_error (error);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+progress_cb (const PmManifestPackage *package,
+             guint                    index,
+             guint                    count,
+             gint64                   received,
+             gint64                   total,
+             gpointer                 user_data)
+{
+  gint64 *last = user_data;
+
+  if (g_strcmp0 (package->name, "usps-meter-test") == 0)
+    {
+      g_assert_cmpint (received, <=, total);
+      *last = received;
+    }
+}
+
+static PmDownloadOutcome *
+download (Meter   *m,
+          gint64  *last_progress,
+          GError **error)
+{
+  Waiter w = { 0 };
+  PmDownloadOutcome *outcome;
+
+  pm_download_flow_run_async (m->connection, progress_cb, last_progress, NULL, NULL,
+                              waiter_cb, &w);
+  WAIT (w);
+  outcome = pm_download_flow_run_finish (m->connection, w.result, error);
+  waiter_clear (&w);
+  return outcome;
+}
+
+static void
+test_download_staged_then_activated (void)
+{
+  Meter *m = meter_new (METER_PSD_SERIAL + 5, 0, NULL);
+  g_autofree char *source = g_build_filename (g_getenv ("POSTMETER_SOURCE_ROOT"), "data",
+                                              "rates", "usps-2026-07-12.xml", NULL);
+  g_autofree char *copy = g_build_filename (m->dir, "rates.xml", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmDownloadOutcome) now = NULL;
+  g_autoptr(PmDownloadOutcome) later = NULL;
+  g_autoptr(PmDownloadOutcome) again = NULL;
+  g_autoptr(GPtrArray) recorded = NULL;
+  g_autofree char *install_dir = g_build_filename (m->dir, "packages", NULL);
+  g_autoptr(GDateTime) after = NULL;
+  Publish in_force = { copy, "2020-01-01", 1 };
+  Publish ahead = { copy, "2031-01-05", 2 };
+  gint64 staged = 0, last_progress = 0;
+  Waiter w = { 0 };
+  gsize length = 0;
+
+  g_assert_true (g_file_get_contents (source, &contents, &length, &error));
+  g_assert_true (g_file_set_contents (copy, contents, (gssize) length, &error));
+
+  /* Version 1 is in force at once. */
+  pm_test_datacenter_call (dc, publish_cb, &in_force);
+  now = download (m, &last_progress, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (now->installed, >=, 1);
+  g_assert_cmpint (last_progress, ==, (gint64) length);
+  g_assert_cmpint (pm_download_flow_installed_version (install_dir, "rates", "usps-meter-test",
+                                                       &staged), ==, 1);
+  g_assert_cmpint (staged, ==, 0);
+
+  /* Version 2 takes effect in 2031: staged, version 1 stays in force. */
+  pm_test_datacenter_call (dc, publish_cb, &ahead);
+  later = download (m, &last_progress, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (later->staged, ==, 1);
+  g_assert_cmpuint (later->installed, ==, 0);
+  g_assert_cmpint (pm_download_flow_installed_version (install_dir, "rates", "usps-meter-test",
+                                                       &staged), ==, 1);
+  g_assert_cmpint (staged, ==, 2);
+
+  /* Nothing newer: nothing fetched. */
+  again = download (m, &last_progress, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (again->fetched, ==, 0);
+
+  /* Before the date, activation changes nothing; on it, version 2 is swapped in. */
+  pm_download_flow_activate_async (m->connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  g_assert_cmpuint (pm_download_flow_activate_finish (m->connection, w.result, &error), ==, 0);
+  waiter_clear (&w);
+  after = g_date_time_new_local (2031, 1, 5, 0, 30, 0);
+  pm_clock_set_override_us (g_date_time_to_unix (after) * G_USEC_PER_SEC);
+  pm_download_flow_activate_async (m->connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  g_assert_cmpuint (pm_download_flow_activate_finish (m->connection, w.result, &error), ==, 1);
+  g_assert_no_error (error);
+  waiter_clear (&w);
+  pm_clock_clear_override ();
+  g_assert_cmpint (pm_download_flow_installed_version (install_dir, "rates", "usps-meter-test",
+                                                       &staged), ==, 2);
+  g_assert_cmpint (staged, ==, 0);
+
+  recorded = pm_store_list_installed_packages (m->store, "rates", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (recorded->len, ==, 2);
+  meter_free (m);
+}
+
+/* ---- Test connection and Connect now ---------------------------------------------------- */
+
+static void
+test_probe_and_connect_now (void)
+{
+  Meter *m = meter_new (METER_PSD_SERIAL + 6, 300 * PM_MILLS_PER_DOLLAR, NULL);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmPsdStatus) status = NULL;
+  const char *text = NULL;
+  Waiter w = { 0 };
+
+  pm_connection_probe_async (m->connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  results = pm_connection_probe_finish (m->connection, w.result, &error);
+  waiter_clear (&w);
+  g_assert_no_error (error);
+  /* distributor, connectivity, funds, downloads, accounting, uploads, health */
+  g_assert_cmpuint (results->len, >=, 7);
+  for (guint i = 0; i < results->len; i++)
+    {
+      PmProbeResult *r = results->pdata[i];
+
+      if (!pm_probe_result_passed (r))
+        g_error ("%s (%s) failed: %s", r->service, r->url, r->advice);
+      g_assert_cmpuint (r->port, >, 0);
+      g_assert_cmpstr (r->address, ==, "127.0.0.1");
+    }
+
+  /* Connect now on a new machine: operational block, history, health. */
+  enqueue_day (m, 10);
+  pm_connection_connect_now_async (m->connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  g_assert_true (pm_connection_connect_now_finish (m->connection, w.result, &error));
+  g_assert_no_error (error);
+  waiter_clear (&w);
+  status = psd_status (m);
+  g_assert_true (status->has_operational_block);
+  g_assert_cmpint (waiting (m), ==, 0);
+  g_assert_cmpint (pm_connection_get_account_balance (m->connection), ==,
+                   datacenter_balance ());
+  g_assert_cmpint (pm_connection_get_topic (m->connection, PM_CONNECTION_TOPIC_UPLOAD, &text,
+                                            NULL), ==, PM_CONNECTION_LEVEL_OK);
+  g_assert_cmpstr (text, ==, "Up to date");
+
+  /* The network check follows the 204. */
+  pm_connection_check_network_async (m->connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  g_assert_cmpint (pm_connection_check_network_finish (m->connection, w.result, &error), ==,
+                   PM_CONNECTIVITY_ONLINE);
+  waiter_clear (&w);
+  g_assert_cmpint (pm_connection_get_topic (m->connection, PM_CONNECTION_TOPIC_NETWORK, &text,
+                                            NULL), ==, PM_CONNECTION_LEVEL_OK);
+  g_assert_cmpstr (text, ==, "Online");
+  meter_free (m);
+}
+
+/* A data center address that is not https is refused when the connection is made. */
+static void
+test_config_refused (void)
+{
+  PmConnectionConfig config = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("pm-meter-XXXXXX", NULL);
+  g_autofree char *psd_dir = g_build_filename (dir, "psd", NULL);
+  g_autofree char *store_path = g_build_filename (dir, "s.db", NULL);
+  g_autoptr(PmSoftwarePsd) psd = NULL;
+  g_autoptr(PmStore) store = NULL;
+  g_autoptr(PmConnection) connection = NULL;
+
+  g_mkdir_with_parents (psd_dir, 0700);
+  psd = pm_software_psd_open (psd_dir, dc->provider_key, 4299999, &error);
+  g_assert_no_error (error);
+  store = pm_store_open (store_path, &error);
+  g_assert_no_error (error);
+
+  config.datacenter_url = g_strdup ("http://127.0.0.1:80");
+  config.ca_file = g_strdup (dc->ca_file);
+  config.provider_key_file = g_build_filename (dc->directory, "provider.pub.pem", NULL);
+  connection = pm_connection_new (&config, PM_PSD (psd), store, &error);
+  g_assert_null (connection);
+  g_assert_error (error, PM_CONNECTION_ERROR, PM_CONNECTION_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, "not a https:// address"));
+  pm_connection_config_clear (&config);
+  pm_store_close (store);
+  remove_tree (dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  g_setenv ("SOUP_FORCE_HTTP1", "1", TRUE);
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  dc = pm_test_datacenter_start ("127.0.0.1");
+
+  g_test_add_func ("/meter/connection/config-refused", test_config_refused);
+  g_test_add_func ("/meter/funds/install-refill-inspect", test_install_refill_inspect);
+  g_test_add_func ("/meter/funds/hostile-refills", test_hostile_refills);
+  g_test_add_func ("/meter/uploads/store-to-datacenter", test_upload_store_to_datacenter);
+  g_test_add_func ("/meter/uploads/mismatched-receipt", test_upload_mismatched_receipt);
+  g_test_add_func ("/meter/uploads/throttled-with-cuts/5000", test_upload_throttled_with_cuts);
+  g_test_add_func ("/meter/downloads/staged-then-activated",
+                   test_download_staged_then_activated);
+  g_test_add_func ("/meter/connection/probe-and-connect-now", test_probe_and_connect_now);
+
+  status = g_test_run ();
+  pm_test_datacenter_stop (dc);
+  return status;
+}
