@@ -263,7 +263,7 @@ status_level (PmConnectionLevel level)
 }
 
 /* The status line says what the connection last saw, and "Unknown" for whatever nobody
- * has checked: without a connection only the network item has something true to say. */
+ * has checked: without a connection, nobody has checked anything. */
 static void
 update_status (PmApplication *self)
 {
@@ -277,9 +277,6 @@ update_status (PmApplication *self)
     {
       for (guint item = 0; item < PM_STATUS_N_ITEMS; item++)
         pm_status_reset (status, item);
-      if (self->connection_problem != NULL)
-        pm_status_set (status, PM_STATUS_ITEM_NETWORK, PM_STATUS_LEVEL_WARNING,
-                       C_("network", "Not set up"));
       return;
     }
 
@@ -381,6 +378,15 @@ make_connection (PmApplication *self)
       return;
     }
 
+  if (self->psd == NULL)
+    {
+      pm_connection_config_clear (&config);
+      set_connection_problem (self, _("The meter has no PSD yet, and a new one needs the "
+                                      "provider's signing key. A supervisor or support sets "
+                                      "the provider's files, then the meter makes it."));
+      return;
+    }
+
   config.connectivity_url = dup_setting (self, PM_SETTINGS_CONNECTIVITY_URL);
   config.ca_file = dup_setting (self, PM_SETTINGS_PROVIDER_CA_FILE);
   config.provider_key_file = dup_setting (self, PM_SETTINGS_PROVIDER_KEY_FILE);
@@ -416,6 +422,14 @@ psd_open_thread (GTask        *task,
   g_autoptr(PmVerifyKey) provider_key = NULL;
   PmSoftwarePsd *psd;
   GError *error = NULL;
+
+  /* A new PSD needs the provider's key: without one and without a PSD there is nothing
+   * to open yet, which is no fault. */
+  if (data->provider_key_file == NULL && !g_file_test (data->psd_dir, G_FILE_TEST_IS_DIR))
+    {
+      g_task_return_pointer (task, NULL, NULL);
+      return;
+    }
 
   if (data->provider_key_file != NULL)
     {
@@ -459,6 +473,11 @@ psd_opened_cb (GObject      *source,
     return;
 
   self = PM_APPLICATION (user_data);
+  if (psd == NULL && error == NULL)
+    {
+      make_connection (self);
+      return;
+    }
   if (psd == NULL)
     {
       g_autofree char *problem = g_strdup_printf (_("The PSD could not be opened: %s"),
