@@ -181,17 +181,23 @@ probe_cb (GObject      *source,
       return;
     }
 
-  for (guint i = 0; i < results->len; i++)
-    {
-      const PmProbeResult *r = g_ptr_array_index (results, i);
-      GtkWidget *group = result_group (r);
+  /* Blocked services first: they are what the administrator came to see. */
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < results->len; i++)
+      {
+        const PmProbeResult *r = g_ptr_array_index (results, i);
+        gboolean passed = pm_probe_result_passed (r);
+        GtkWidget *group;
 
-      if (!pm_probe_result_passed (r))
-        failed++;
-      adw_preferences_page_add (ADW_PREFERENCES_PAGE (self->preferences),
-                                ADW_PREFERENCES_GROUP (group));
-      g_ptr_array_add (self->groups, group);
-    }
+        if (passed != (pass == 1))
+          continue;
+        if (!passed)
+          failed++;
+        group = result_group (r);
+        adw_preferences_page_add (ADW_PREFERENCES_PAGE (self->preferences),
+                                  ADW_PREFERENCES_GROUP (group));
+        g_ptr_array_add (self->groups, group);
+      }
 
   if (failed == 0)
     summary = g_strdup_printf (ngettext ("The %u service the meter uses is reachable.",
