@@ -577,7 +577,7 @@ hostile_funds (SoupServerMessage *msg,
 static void
 test_hostile_answers_leave_psd (void)
 {
-  Meter *m = meter_new (METER_PSD_SERIAL + 5, 1000 * PM_MILLS_PER_DOLLAR, NULL);
+  Meter *m = meter_new (METER_PSD_SERIAL + 7, 1000 * PM_MILLS_PER_DOLLAR, NULL);
   g_autoptr(PmPsdStatus) block = install_block (m);
   g_autoptr(PmRefillOutcome) good = refill (m, 100 * PM_MILLS_PER_DOLLAR, NULL);
   g_autoptr(PmPsdStatus) before = psd_status (m);
