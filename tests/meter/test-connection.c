@@ -994,9 +994,33 @@ download (Meter   *m,
   return outcome;
 }
 
+/* What the connection told the screen about a download, as "changed" went by. */
+typedef struct
+{
+  char   *name;
+  gint64  received;
+  gint64  total;
+} SeenProgress;
+
+static void
+download_changed_cb (PmConnection *connection,
+                     SeenProgress *seen)
+{
+  const char *name = NULL;
+  gint64 received = 0, total = 0;
+
+  if (!pm_connection_get_download_progress (connection, &name, &received, &total))
+    return;
+  g_free (seen->name);
+  seen->name = g_strdup (name);
+  seen->received = MAX (seen->received, received);
+  seen->total = total;
+}
+
 static void
 test_download_staged_then_activated (void)
 {
+  SeenProgress seen = { 0 };
   Meter *m = meter_new (METER_PSD_SERIAL + 5, 0, NULL);
   g_autofree char *source = g_build_filename (g_getenv ("POSTMETER_SOURCE_ROOT"), "data",
                                               "rates", "usps-2026-07-12.xml", NULL);
@@ -1020,10 +1044,19 @@ test_download_staged_then_activated (void)
 
   /* Version 1 is in force at once. */
   pm_test_datacenter_call (dc, publish_cb, &in_force);
+  g_signal_connect (m->connection, "changed", G_CALLBACK (download_changed_cb), &seen);
   now = download (m, &last_progress, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (now->installed, >=, 1);
   g_assert_cmpint (last_progress, ==, (gint64) length);
+
+  /* The screen saw the download go by, and sees none once it is over. */
+  g_assert_cmpstr (seen.name, ==, "rates usps-meter-test 1");
+  g_assert_cmpint (seen.received, ==, (gint64) length);
+  g_assert_cmpint (seen.total, ==, (gint64) length);
+  g_assert_false (pm_connection_get_download_progress (m->connection, NULL, NULL, NULL));
+  g_signal_handlers_disconnect_by_data (m->connection, &seen);
+  g_free (seen.name);
   g_assert_cmpint (pm_download_flow_installed_version (install_dir, "rates", "usps-meter-test",
                                                        &staged), ==, 1);
   g_assert_cmpint (staged, ==, 0);
