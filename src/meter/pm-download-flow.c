@@ -319,7 +319,8 @@ fetch_next (GTask *task)
   RunData *data = g_task_get_task_data (task);
   g_autofree char *staging = NULL;
 
-  if (data->index >= data->wanted->len || g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+  if (data->index >= data->wanted->len ||
+      g_cancellable_is_cancelled (g_task_get_cancellable (task)))
     {
       run_end (task);
       return;
