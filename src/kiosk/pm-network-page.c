@@ -12,6 +12,7 @@ struct _PmNetworkPage
 
   /* Owned; main thread. */
   GSettings    *settings;
+  GSimpleActionGroup *actions;
   PmConnection *connection;
   char         *problem;
 
@@ -78,9 +79,10 @@ static void
 apply_url (PmNetworkPage *self,
            GtkWidget     *row,
            const char    *key,
-           const char    *scheme)
+           const char    *scheme,
+           const char    *typed)
 {
-  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
+  g_autofree char *text = g_strstrip (g_strdup (typed));
   g_autoptr(GUri) uri = NULL;
   g_autofree char *message = NULL;
   GtkWidget *window;
@@ -99,7 +101,9 @@ apply_url (PmNetworkPage *self,
     {
       gtk_widget_remove_css_class (row, "error");
       g_settings_set_string (self->settings, key, text);
-      message = g_strdup (_("Saved. The meter connects again with the new address."));
+      message = g_strdup (*text != '\0'
+                          ? _("Saved. The meter connects again with the new address.")
+                          : _("Saved. Without this address the meter works offline."));
     }
 
   window = GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (self)));
@@ -108,15 +112,44 @@ apply_url (PmNetworkPage *self,
 }
 
 static void
+set_datacenter_url_action (GSimpleAction *action,
+                           GVariant      *parameter,
+                           gpointer       user_data)
+{
+  PmNetworkPage *self = PM_NETWORK_PAGE (user_data);
+
+  apply_url (self, self->datacenter_row, PM_SETTINGS_DATACENTER_URL, "https",
+             g_variant_get_string (parameter, NULL));
+}
+
+static void
+set_connectivity_url_action (GSimpleAction *action,
+                             GVariant      *parameter,
+                             gpointer       user_data)
+{
+  PmNetworkPage *self = PM_NETWORK_PAGE (user_data);
+
+  apply_url (self, self->connectivity_row, PM_SETTINGS_CONNECTIVITY_URL, "http",
+             g_variant_get_string (parameter, NULL));
+}
+
+static const GActionEntry network_actions[] = {
+  { "set-datacenter-url", set_datacenter_url_action, "s" },
+  { "set-connectivity-url", set_connectivity_url_action, "s" },
+};
+
+static void
 datacenter_apply_cb (PmNetworkPage *self)
 {
-  apply_url (self, self->datacenter_row, PM_SETTINGS_DATACENTER_URL, "https");
+  gtk_widget_activate_action (GTK_WIDGET (self), "network.set-datacenter-url", "s",
+                              gtk_editable_get_text (GTK_EDITABLE (self->datacenter_row)));
 }
 
 static void
 connectivity_apply_cb (PmNetworkPage *self)
 {
-  apply_url (self, self->connectivity_row, PM_SETTINGS_CONNECTIVITY_URL, "http");
+  gtk_widget_activate_action (GTK_WIDGET (self), "network.set-connectivity-url", "s",
+                              gtk_editable_get_text (GTK_EDITABLE (self->connectivity_row)));
 }
 
 static void
@@ -146,6 +179,7 @@ pm_network_page_finalize (GObject *object)
   PmNetworkPage *self = PM_NETWORK_PAGE (object);
 
   g_free (self->problem);
+  g_clear_object (&self->actions);
 
   G_OBJECT_CLASS (pm_network_page_parent_class)->finalize (object);
 }
@@ -177,6 +211,12 @@ static void
 pm_network_page_init (PmNetworkPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->actions = g_simple_action_group_new ();
+  g_action_map_add_action_entries (G_ACTION_MAP (self->actions), network_actions,
+                                   G_N_ELEMENTS (network_actions), self);
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "network",
+                                  G_ACTION_GROUP (self->actions));
 
   self->settings = g_settings_new (PM_SETTINGS_SCHEMA);
   g_signal_connect (self->settings, "changed", G_CALLBACK (settings_changed_cb), self);
@@ -216,6 +256,13 @@ pm_network_page_set_user (PmNetworkPage *self,
   g_return_if_fail (PM_IS_NETWORK_PAGE (self));
 
   supervisor = user != NULL && user->role == PM_ROLE_SUPERVISOR;
+  for (guint i = 0; i < G_N_ELEMENTS (network_actions); i++)
+    {
+      GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self->actions),
+                                                    network_actions[i].name);
+
+      g_simple_action_set_enabled (G_SIMPLE_ACTION (action), supervisor);
+    }
   gtk_widget_set_sensitive (self->datacenter_row, supervisor);
   gtk_widget_set_sensitive (self->connectivity_row, supervisor);
   adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (self->address_group),

@@ -3,6 +3,11 @@
  * Shows the network status from the connection, the data center and connectivity check
  * addresses (a supervisor may change them; the application connects again), the
  * provider's CA and key files, and the way to the Test connection screen.
+ *
+ * Actions (group "network", supervisors only): network.set-datacenter-url (s),
+ * network.set-connectivity-url (s). An address that is not https:// (data center) or
+ * http:// (the check) with a host is refused with a message and changes nothing; an empty
+ * one turns the data center off.
  */
 #pragma once
 

@@ -626,6 +626,33 @@ test_network_and_test_connection (void)
                    "Unknown");
   save_screenshot ("network");
 
+  /* Addresses the meter cannot use are refused and change nothing. */
+  {
+    g_autoptr(GSettings) settings = g_settings_new (PM_SETTINGS_SCHEMA);
+    g_autofree char *kept = g_settings_get_string (settings, PM_SETTINGS_DATACENTER_URL);
+    g_autofree char *kept_check = g_settings_get_string (settings,
+                                                         PM_SETTINGS_CONNECTIVITY_URL);
+    PmConnection *connection = pm_application_get_connection (app);
+    g_autofree char *now = NULL;
+    g_autofree char *now_check = NULL;
+
+    act (page ("network"), "network.set-datacenter-url", "http://127.0.0.1:1/");
+    g_assert_cmpstr (pm_window_get_last_toast (window ()), ==,
+                     "“http://127.0.0.1:1/” is not an address that starts with https:// "
+                     "and names a host. Nothing was changed.");
+    act (page ("network"), "network.set-datacenter-url", "dc.example.com");
+    act (page ("network"), "network.set-connectivity-url", "https://127.0.0.1/x");
+    g_assert_cmpstr (pm_window_get_last_toast (window ()), ==,
+                     "“https://127.0.0.1/x” is not an address that starts with http:// "
+                     "and names a host. Nothing was changed.");
+    now = g_settings_get_string (settings, PM_SETTINGS_DATACENTER_URL);
+    now_check = g_settings_get_string (settings, PM_SETTINGS_CONNECTIVITY_URL);
+    g_assert_cmpstr (now, ==, kept);
+    g_assert_cmpstr (now_check, ==, kept_check);
+    spin_for_ms (100);
+    g_assert_true (pm_application_get_connection (app) == connection);
+  }
+
   open_page ("connection-test");
   test = page ("connection-test");
   g_assert_true (wait_until (test_page_done, test));
