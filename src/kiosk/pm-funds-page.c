@@ -563,6 +563,11 @@ pm_funds_page_set_user (PmFundsPage  *self,
   g_return_if_fail (PM_IS_FUNDS_PAGE (self));
 
   self->supervisor = user != NULL && user->role == PM_ROLE_SUPERVISOR;
+
+  /* What the last person did and typed is not the next person's business. */
+  set_message (self, FALSE, NULL);
+  gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
+
   adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (self->refill_group),
                                          self->supervisor
                                          ? _("Moves postage from the account at the "

@@ -30,6 +30,8 @@
 
 #define SUPERVISOR_NAME "Sam Supervisor"
 #define SUPERVISOR_CODE "2468"
+#define OPERATOR_NAME   "Olive Operator"
+#define OPERATOR_CODE   "1357"
 #define METER_SERIAL    4300001
 #define METER_ACCOUNT   "ACME-KIOSK"
 #define ACCOUNT_FUNDS   (2000 * PM_MILLS_PER_DOLLAR)
@@ -307,10 +309,22 @@ set_up_cb (GObject      *source,
            GAsyncResult *result,
            gpointer      user_data)
 {
+  PmUser **user = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *user = pm_access_set_up_finish (PM_ACCESS (source), result, &error);
+  g_assert_no_error (error);
+}
+
+static void
+add_user_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
   g_autoptr(PmUser) user = NULL;
   g_autoptr(GError) error = NULL;
 
-  user = pm_access_set_up_finish (PM_ACCESS (source), result, &error);
+  user = pm_access_add_user_finish (PM_ACCESS (source), result, &error);
   g_assert_no_error (error);
   *(gboolean *) user_data = TRUE;
 }
@@ -330,6 +344,7 @@ prepare_meter (void)
   g_autofree char *url = NULL;
   g_autofree char *check = NULL;
   g_autofree char *key_file = NULL;
+  g_autoptr(PmUser) supervisor = NULL;
   gboolean done = FALSE;
   DcCall call = { 0 };
 
@@ -340,7 +355,12 @@ prepare_meter (void)
   store = pm_store_open (store_path, &error);
   g_assert_no_error (error);
   access = pm_access_new (store);
-  pm_access_set_up_async (access, SUPERVISOR_NAME, SUPERVISOR_CODE, NULL, set_up_cb, &done);
+  pm_access_set_up_async (access, SUPERVISOR_NAME, SUPERVISOR_CODE, NULL, set_up_cb,
+                          &supervisor);
+  while (supervisor == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  pm_access_add_user_async (access, supervisor, OPERATOR_NAME, PM_ROLE_OPERATOR,
+                            OPERATOR_CODE, NULL, add_user_cb, &done);
   pm_test_wait (&done);
   g_clear_object (&access);
   pm_store_close (store);
@@ -396,6 +416,15 @@ assert_status_soon (PmStatusItem  item,
 }
 
 static gboolean
+status_known (gpointer data)
+{
+  PmStatusItem item = GPOINTER_TO_UINT (data);
+
+  return pm_status_get_level (pm_window_get_status (window ()), item) !=
+         PM_STATUS_LEVEL_UNKNOWN;
+}
+
+static gboolean
 funds_page_idle (gpointer data)
 {
   return !pm_funds_page_is_busy (PM_FUNDS_PAGE (data));
@@ -437,13 +466,30 @@ funds_action_and_wait (const char *action)
     g_error ("%s did not finish within %d s", action, WAIT_TIMEOUT_S);
 }
 
+static void
+sign_in (const char *code)
+{
+  GtkWidget *lock;
+
+  g_assert_true (wait_until (page_is, "lock"));
+  lock = page ("lock");
+  for (const char *c = code; *c != '\0'; c++)
+    {
+      char digit[2] = { *c, '\0' };
+
+      act (lock, "lock.digit", digit);
+    }
+  act (lock, "lock.submit", NULL);
+  g_assert_true (wait_until (page_is, "home"));
+}
+
 /* Tests ------------------------------------------------------------------------------------ */
 
 static void
 test_start_and_sign_in (void)
 {
   g_autoptr(GError) error = NULL;
-  GtkWidget *lock;
+  const char *funds;
 
   if (xvfb_skip_reason != NULL)
     {
@@ -461,20 +507,14 @@ test_start_and_sign_in (void)
   /* The connection is made off the main thread once the store and the PSD are open. */
   g_assert_true (wait_until (has_connection, NULL));
 
-  g_assert_true (wait_until (page_is, "lock"));
-  lock = page ("lock");
-  for (const char *c = SUPERVISOR_CODE; *c != '\0'; c++)
-    {
-      char digit[2] = { *c, '\0' };
+  sign_in (SUPERVISOR_CODE);
 
-      act (lock, "lock.digit", digit);
-    }
-  act (lock, "lock.submit", NULL);
-  g_assert_true (wait_until (page_is, "home"));
-
-  /* The PSD is new: the status line says what that means, not "Unknown". */
-  assert_status_soon (PM_STATUS_ITEM_FUNDS, "Not set up");
-  assert_status_soon (PM_STATUS_ITEM_INSPECTION, "Not set up");
+  /* The status line follows the connection: the new PSD is "Not set up" until the
+   * schedule's first connection (which may already have run) installs its block. */
+  g_assert_true (wait_until (status_known, GUINT_TO_POINTER (PM_STATUS_ITEM_FUNDS)));
+  funds = pm_status_get_text (pm_window_get_status (window ()), PM_STATUS_ITEM_FUNDS);
+  if (g_strcmp0 (funds, "Not set up") != 0 && g_strcmp0 (funds, "$0.00") != 0)
+    g_error ("The status line's Funds says “%s”", funds);
 }
 
 static void
@@ -770,6 +810,49 @@ test_connect_now_no_datacenter (void)
   save_screenshot ("funds-no-datacenter");
 }
 
+/* An operator sees the funds but cannot refill, inspect or change where the meter
+ * connects: those actions are off, so activating them does nothing. */
+static void
+test_operator_sees_funds_only (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (PM_SETTINGS_SCHEMA);
+  g_autofree char *kept = g_settings_get_string (settings, PM_SETTINGS_DATACENTER_URL);
+  g_autofree char *now = NULL;
+  GtkWidget *funds;
+  PmMills balance;
+
+  if (skip_without_display ())
+    return;
+
+  act (GTK_WIDGET (window ()), "win.lock", NULL);
+  sign_in (OPERATOR_CODE);
+  g_assert_cmpint (pm_window_get_user (window ())->role, ==, PM_ROLE_OPERATOR);
+
+  open_page ("funds");
+  funds = page ("funds");
+  g_assert_cmpstr (pm_funds_page_get_row_text (PM_FUNDS_PAGE (funds), "funds"), ==,
+                   "$250.00 of postage in the PSD");
+  g_assert_null (pm_funds_page_get_message (PM_FUNDS_PAGE (funds)));
+
+  balance = account_balance ();
+  pm_funds_page_set_amount_text (PM_FUNDS_PAGE (funds), "100.00");
+  gtk_widget_activate_action (funds, "funds.refill", NULL);
+  gtk_widget_activate_action (funds, "funds.inspect", NULL);
+  g_assert_false (pm_funds_page_is_busy (PM_FUNDS_PAGE (funds)));
+  spin_for_ms (300);
+  g_assert_cmpint (account_balance (), ==, balance);
+  g_assert_cmpint (pm_connection_get_psd_status (pm_application_get_connection (app))
+                   ->descending, ==, 250 * PM_MILLS_PER_DOLLAR);
+  save_screenshot ("funds-operator");
+
+  open_page ("settings");
+  open_page ("network");
+  gtk_widget_activate_action (page ("network"), "network.set-datacenter-url", "s",
+                              "https://elsewhere.example:443");
+  now = g_settings_get_string (settings, PM_SETTINGS_DATACENTER_URL);
+  g_assert_cmpstr (now, ==, kept);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -803,6 +886,7 @@ main (int   argc,
   g_test_add_func ("/kiosk/network/test-connection-blocked-port",
                    test_connection_test_blocked_port);
   g_test_add_func ("/kiosk/network/no-datacenter", test_connect_now_no_datacenter);
+  g_test_add_func ("/kiosk/operator/sees-funds-only", test_operator_sees_funds_only);
 
   result = g_test_run ();
 
