@@ -6,3 +6,10 @@
 #define PM_SETTINGS_IDLE_LOCK_SECONDS       "idle-lock-seconds"
 #define PM_SETTINGS_KIOSK_MODE              "kiosk-mode"
 #define PM_SETTINGS_STATE_DIRECTORY         "state-directory"
+
+/* The provider's data center (src/meter/pm-connection.h). An empty address means the
+ * meter has no data center configured and the kiosk makes no connection. */
+#define PM_SETTINGS_DATACENTER_URL          "datacenter-url"
+#define PM_SETTINGS_CONNECTIVITY_URL        "connectivity-url"
+#define PM_SETTINGS_PROVIDER_CA_FILE        "provider-ca-file"
+#define PM_SETTINGS_PROVIDER_KEY_FILE       "provider-key-file"

@@ -8,7 +8,15 @@
  *   postmeter-datacenter publish-package DIR FILE --type T --name N --version V
  *                                        [--effective YYYY-MM-DD]
  *   postmeter-datacenter list-uploads DIR
+ *   postmeter-datacenter register-software-psd DIR PSD-DIR --account ID [--psd-serial N]
+ *                                        [--origin-zip ZIP]
+ *
+ * register-software-psd is for demonstrations and development: it makes Postmeter's
+ * software PSD in PSD-DIR (a meter's <state-dir>/psd), trusting this data center's
+ * provider key, and registers its public key. A certified PSD is registered with
+ * register-device from the key its manufacturer certifies.
  */
+#include <errno.h>
 #include <glib-unix.h>
 #include <locale.h>
 #include <stdio.h>
@@ -17,6 +25,8 @@
 #include "pm-dc-pki.h"
 #include "pm-dc-server.h"
 #include "pm-log.h"
+#include "pm-package.h"
+#include "pm-software-psd.h"
 
 static int
 usage (void)
@@ -30,7 +40,9 @@ usage (void)
            "  postmeter-datacenter fund DIR ACCOUNT AMOUNT\n"
            "  postmeter-datacenter publish-package DIR FILE --type rates|graphics|software"
            " --name NAME --version N [--effective YYYY-MM-DD]\n"
-           "  postmeter-datacenter list-uploads DIR\n");
+           "  postmeter-datacenter list-uploads DIR\n"
+           "  postmeter-datacenter register-software-psd DIR PSD-DIR --account ID"
+           " [--psd-serial N] [--origin-zip ZIP]\n");
   return 2;
 }
 
@@ -177,6 +189,46 @@ main (int    argc,
                                          &error))
         return fail (error);
       printf ("Published %s %s version %" G_GINT64_FORMAT "\n", type, name, version);
+      return 0;
+    }
+  if (g_str_equal (command, "register-software-psd"))
+    {
+      g_autofree char *key_file = g_build_filename (directory, "provider.pub.pem", NULL);
+      g_autoptr(PmVerifyKey) provider_key = NULL;
+      g_autoptr(PmSoftwarePsd) psd = NULL;
+      g_autoptr(PmVerifyKey) psd_key_public = NULL;
+      g_autoptr(GBytes) pem = NULL;
+      g_autofree char *pem_text = NULL;
+      g_autofree char *device_id = NULL;
+
+      if (argc < 4 || account == NULL || psd_serial < 0)
+        return usage ();
+      provider_key = pm_package_load_key (key_file, &error);
+      if (provider_key == NULL)
+        return fail (error);
+      if (g_mkdir_with_parents (argv[3], 0700) != 0)
+        {
+          g_set_error (&error, G_FILE_ERROR, g_file_error_from_errno (errno),
+                       "Could not create %s: %s", argv[3], g_strerror (errno));
+          return fail (error);
+        }
+      psd = pm_software_psd_open (argv[3], provider_key, (guint32) psd_serial, &error);
+      if (psd == NULL)
+        return fail (error);
+      psd_key_public = pm_psd_get_public_key (PM_PSD (psd));
+      if (psd_key_public == NULL)
+        {
+          g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                       "The PSD in %s has no readable key", argv[3]);
+          return fail (error);
+        }
+      pem = pm_verify_key_to_pem (psd_key_public);
+      pem_text = g_strndup (g_bytes_get_data (pem, NULL), g_bytes_get_size (pem));
+      if (!pm_dc_server_register_device (server, pm_psd_get_serial (PM_PSD (psd)), pem_text,
+                                         account, (guint32) origin_zip, &device_id, &error))
+        return fail (error);
+      printf ("Software PSD %u in %s registered as device %s, account %s\n",
+              pm_psd_get_serial (PM_PSD (psd)), argv[3], device_id, account);
       return 0;
     }
   if (g_str_equal (command, "list-uploads"))

@@ -4,8 +4,11 @@
 #include <glib/gi18n.h>
 
 #include "pm-clock.h"
+#include "pm-connection-test-page.h"
+#include "pm-funds-page.h"
 #include "pm-home-page.h"
 #include "pm-lock-page.h"
+#include "pm-network-page.h"
 #include "pm-service-page.h"
 #include "pm-settings-keys.h"
 #include "pm-settings-page.h"
@@ -32,6 +35,8 @@ static const Screen screens[] = {
   { "help", N_("Help"), "help-browser-symbolic" },
   { "assist", N_("Remote assist"), "preferences-desktop-remote-desktop-symbolic" },
   { "users", N_("Users"), "system-users-symbolic" },
+  { "network", N_("Network"), "network-workgroup-symbolic" },
+  { "connection-test", N_("Test Connection"), "network-transmit-receive-symbolic" },
 };
 
 struct _PmWindow
@@ -73,7 +78,12 @@ struct _PmWindow
   GtkWidget     *users_page;
   GtkWidget     *unbuilt_page;
   GtkWidget     *service_page;
+  GtkWidget     *funds_page;
+  GtkWidget     *network_page;
+  GtkWidget     *connection_test_page;
   char          *state_dir;
+  PmConnection  *connection;        /* the data center link, or NULL (connection_problem) */
+  char          *connection_problem;
   GtkWidget     *status_bar;
   GdkMonitor    *fitted_monitor;    /* kiosk: the monitor whose size the window takes */
 };
@@ -135,6 +145,26 @@ ensure_page (PmWindow   *self,
       page = self->users_page = g_object_new (PM_TYPE_USERS_PAGE, NULL);
       pm_users_page_set_access (PM_USERS_PAGE (page), self->access);
       pm_users_page_set_actor (PM_USERS_PAGE (page), self->user);
+    }
+  else if (g_strcmp0 (name, "funds") == 0)
+    {
+      page = self->funds_page = g_object_new (PM_TYPE_FUNDS_PAGE, NULL);
+      pm_funds_page_set_user (PM_FUNDS_PAGE (page), self->user);
+      pm_funds_page_set_connection (PM_FUNDS_PAGE (page), self->connection,
+                                    self->connection_problem);
+    }
+  else if (g_strcmp0 (name, "network") == 0)
+    {
+      page = self->network_page = g_object_new (PM_TYPE_NETWORK_PAGE, NULL);
+      pm_network_page_set_user (PM_NETWORK_PAGE (page), self->user);
+      pm_network_page_set_connection (PM_NETWORK_PAGE (page), self->connection,
+                                      self->connection_problem);
+    }
+  else if (g_strcmp0 (name, "connection-test") == 0)
+    {
+      page = self->connection_test_page = g_object_new (PM_TYPE_CONNECTION_TEST_PAGE, NULL);
+      pm_connection_test_page_set_connection (PM_CONNECTION_TEST_PAGE (page),
+                                              self->connection, self->connection_problem);
     }
   else if (g_strcmp0 (name, "unbuilt") == 0)
     page = self->unbuilt_page = g_object_new (PM_TYPE_UNBUILT_PAGE, NULL);
@@ -293,6 +323,10 @@ set_user (PmWindow     *self,
     pm_settings_page_set_user (PM_SETTINGS_PAGE (self->settings_page), user);
   if (self->users_page != NULL)
     pm_users_page_set_actor (PM_USERS_PAGE (self->users_page), user);
+  if (self->funds_page != NULL)
+    pm_funds_page_set_user (PM_FUNDS_PAGE (self->funds_page), user);
+  if (self->network_page != NULL)
+    pm_network_page_set_user (PM_NETWORK_PAGE (self->network_page), user);
 
   if (user != NULL)
     {
@@ -516,6 +550,23 @@ open_page_action (GSimpleAction *action,
   if (g_strcmp0 (name, "settings") == 0)
     {
       show_page (self, "settings", _(screen->title));
+      return;
+    }
+
+  if (g_strcmp0 (name, "funds") == 0 || g_strcmp0 (name, "network") == 0)
+    {
+      ensure_page (self, name);
+      if (self->funds_page != NULL && g_strcmp0 (name, "funds") == 0)
+        pm_funds_page_refresh (PM_FUNDS_PAGE (self->funds_page));
+      show_page (self, name, _(screen->title));
+      return;
+    }
+
+  if (g_strcmp0 (name, "connection-test") == 0)
+    {
+      ensure_page (self, name);
+      show_page (self, name, _(screen->title));
+      pm_connection_test_page_run (PM_CONNECTION_TEST_PAGE (self->connection_test_page));
       return;
     }
 
@@ -833,6 +884,8 @@ pm_window_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), PM_TYPE_WINDOW);
   self->setup_page = self->home_page = self->settings_page = NULL;
   self->users_page = self->unbuilt_page = self->service_page = NULL;
+  self->funds_page = self->network_page = self->connection_test_page = NULL;
+  g_clear_object (&self->connection);
 
   G_OBJECT_CLASS (pm_window_parent_class)->dispose (object);
 }
@@ -849,6 +902,7 @@ pm_window_finalize (GObject *object)
   g_clear_pointer (&self->user, pm_user_free);
   g_clear_pointer (&self->last_toast, g_free);
   g_clear_pointer (&self->state_dir, g_free);
+  g_clear_pointer (&self->connection_problem, g_free);
 
   G_OBJECT_CLASS (pm_window_parent_class)->finalize (object);
 }
@@ -969,4 +1023,35 @@ pm_window_get_last_toast (PmWindow *self)
   g_return_val_if_fail (PM_IS_WINDOW (self), NULL);
 
   return self->last_toast;
+}
+
+/**
+ * pm_window_set_connection:
+ * @connection: (nullable): the link to the data center
+ * @problem: (nullable): why there is none, in words for the screen
+ *
+ * Hands the data center connection to the pages that show or use it (Funds, Network,
+ * Test connection). The application keeps the status line in step with it.
+ */
+void
+pm_window_set_connection (PmWindow     *self,
+                          PmConnection *connection,
+                          const char   *problem)
+{
+  g_return_if_fail (PM_IS_WINDOW (self));
+  g_return_if_fail (connection == NULL || PM_IS_CONNECTION (connection));
+
+  g_set_object (&self->connection, connection);
+  g_free (self->connection_problem);
+  self->connection_problem = g_strdup (problem);
+
+  if (self->funds_page != NULL)
+    pm_funds_page_set_connection (PM_FUNDS_PAGE (self->funds_page), connection, problem);
+  if (self->network_page != NULL)
+    pm_network_page_set_connection (PM_NETWORK_PAGE (self->network_page), connection,
+                                    problem);
+  if (self->connection_test_page != NULL)
+    pm_connection_test_page_set_connection (PM_CONNECTION_TEST_PAGE
+                                              (self->connection_test_page),
+                                            connection, problem);
 }

@@ -1,6 +1,7 @@
 /* pm-window.h: the one kiosk window
  *
  * A stack of pages: "loading", "lock", "setup" (first start), "home", "settings", "users",
+ * "funds", "network" (Settings > Network), "connection-test" (Test connection),
  * "unbuilt" (a screen not in this version) and "service" (the meter cannot run). A top
  * bar (who is signed in, Home, Log out) and the status line show while someone is signed in.
  *
@@ -14,6 +15,7 @@
 #include <adwaita.h>
 
 #include "pm-access.h"
+#include "pm-connection.h"
 #include "pm-status.h"
 
 G_BEGIN_DECLS
@@ -26,6 +28,9 @@ PmWindow     *pm_window_new              (GtkApplication *application,
 
 void          pm_window_set_access       (PmWindow       *self,
                                           PmAccess       *access);
+void          pm_window_set_connection   (PmWindow       *self,
+                                          PmConnection   *connection,
+                                          const char     *problem);
 void          pm_window_set_state_dir    (PmWindow       *self,
                                           const char     *state_dir);
 void          pm_window_show_loading     (PmWindow       *self);

@@ -30,6 +30,10 @@ struct _PmConnection
   guint              busy;           /* workflows running */
   gboolean           uploading;
   gboolean           downloading;
+  char              *download_name;  /* the package being fetched; NULL between packages */
+  gint64             download_received;
+  gint64             download_total;
+  int                download_percent; /* last shown, so "changed" is not emitted per read */
   GArray            *error_times;    /* gint64 µs of recent failures, for health */
   guint              tick_id;
   guint              check_interval_s;
@@ -61,6 +65,11 @@ void     pm_connection_ensure_session_async  (PmConnection        *self,
 gboolean pm_connection_ensure_session_finish (PmConnection        *self,
                                               GAsyncResult        *result,
                                               GError             **error);
+/* The download flow tells what it fetches; name NULL when it stops. */
+void     pm_connection_set_download_progress (PmConnection *self,
+                                              const char   *name,
+                                              gint64        received,
+                                              gint64        total);
 /* PSD serial as the protocol writes it. */
 char    *pm_connection_dup_psd_serial  (PmConnection      *self);
 

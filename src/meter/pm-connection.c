@@ -78,6 +78,7 @@ pm_connection_finalize (GObject *object)
   g_clear_object (&self->store);
   g_clear_pointer (&self->provider_key, pm_verify_key_unref);
   g_clear_pointer (&self->distributor_url, g_free);
+  g_clear_pointer (&self->download_name, g_free);
   g_clear_pointer (&self->psd_status, pm_psd_status_free);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->error_times, g_array_unref);
@@ -361,6 +362,46 @@ pm_connection_get_refill_limits (PmConnection *self,
     *out_minimum = self->refill_min;
   if (out_maximum != NULL)
     *out_maximum = self->refill_max;
+}
+
+gboolean
+pm_connection_get_download_progress (PmConnection  *self,
+                                     const char   **out_name,
+                                     gint64        *out_received,
+                                     gint64        *out_total)
+{
+  g_return_val_if_fail (PM_IS_CONNECTION (self), FALSE);
+
+  if (out_name != NULL)
+    *out_name = self->download_name;
+  if (out_received != NULL)
+    *out_received = self->download_received;
+  if (out_total != NULL)
+    *out_total = self->download_total;
+  return self->download_name != NULL;
+}
+
+void
+pm_connection_set_download_progress (PmConnection *self,
+                                     const char   *name,
+                                     gint64        received,
+                                     gint64        total)
+{
+  gboolean same_package = g_strcmp0 (self->download_name, name) == 0;
+  int percent = total > 0 ? (int) (received * 100 / total) : -1;
+
+  self->download_received = received;
+  self->download_total = total;
+  if (same_package && percent == self->download_percent)
+    return;
+
+  if (!same_package)
+    {
+      g_free (self->download_name);
+      self->download_name = g_strdup (name);
+    }
+  self->download_percent = percent;
+  emit_changed (self);
 }
 
 gboolean

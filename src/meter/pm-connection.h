@@ -109,6 +109,12 @@ PmMills             pm_connection_get_account_balance (PmConnection  *self);
 void                pm_connection_get_refill_limits (PmConnection    *self,
                                                      PmMills         *out_minimum,
                                                      PmMills         *out_maximum);
+/* TRUE while a package is being downloaded: its name ("rates usps-domestic 3"), the
+ * bytes received and the total (-1 when unknown). */
+gboolean            pm_connection_get_download_progress (PmConnection  *self,
+                                                         const char   **out_name,
+                                                         gint64        *out_received,
+                                                         gint64        *out_total);
 /* TRUE while a workflow is talking to the data center. */
 gboolean            pm_connection_is_busy        (PmConnection       *self);
 

@@ -112,6 +112,7 @@ run_end (GTask *task)
   RunData *data = g_task_get_task_data (task);
 
   self->downloading = FALSE;
+  pm_connection_set_download_progress (self, NULL, 0, 0);
   pm_connection_release (self);
   if (data->first_error != NULL)
     {
@@ -300,7 +301,12 @@ progress_cb (gint64   received,
 {
   GTask *task = user_data;
   RunData *data = g_task_get_task_data (task);
+  const PmManifestPackage *package = g_ptr_array_index (data->wanted, data->index);
+  g_autofree char *name = g_strdup_printf ("%s %s %" G_GINT64_FORMAT, package->type,
+                                           package->name, package->version);
 
+  pm_connection_set_download_progress (g_task_get_source_object (task), name, received,
+                                       total);
   if (data->progress != NULL)
     data->progress (g_ptr_array_index (data->wanted, data->index), data->index,
                     data->wanted->len, received, total, data->progress_data);
@@ -313,7 +319,8 @@ fetch_next (GTask *task)
   RunData *data = g_task_get_task_data (task);
   g_autofree char *staging = NULL;
 
-  if (data->index >= data->wanted->len || g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+  if (data->index >= data->wanted->len ||
+      g_cancellable_is_cancelled (g_task_get_cancellable (task)))
     {
       run_end (task);
       return;

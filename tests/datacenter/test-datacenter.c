@@ -10,6 +10,8 @@
 #include "pm-dc-server.h"
 #include "pm-net-services.h"
 #include "pm-psd-message.h"
+#include "pm-package.h"
+#include "pm-software-psd.h"
 #include "pm-test-datacenter.h"
 
 /* A fresh folder inside this test's isolated directories (removed with them). */
@@ -144,6 +146,50 @@ test_cli (void)
 
   out = run_tool (1, &err, "serve", dir, NULL);
   g_assert_nonnull (strstr (err, "has no data center keys"));
+}
+
+/* register-software-psd makes a software PSD that trusts this data center's provider key
+ * and registers the PSD's own public key; a second time, the same PSD is already known. */
+static void
+test_cli_register_software_psd (void)
+{
+  g_autofree char *dir = test_make_dir ("pm-cli-psd");
+  g_autofree char *dc = g_build_filename (dir, "dc", NULL);
+  g_autofree char *psd_dir = g_build_filename (dir, "meter", "psd", NULL);
+  g_autofree char *provider_file = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(PmVerifyKey) provider_key = NULL;
+  g_autoptr(PmSoftwarePsd) psd = NULL;
+  g_autoptr(GError) error = NULL;
+
+  out = run_tool (0, NULL, "init", dc, "--host", "127.0.0.1", NULL);
+  g_clear_pointer (&out, g_free);
+
+  out = run_tool (2, &err, "register-software-psd", dc, psd_dir, NULL);
+  g_assert_nonnull (strstr (err, "Usage"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  out = run_tool (0, NULL, "register-software-psd", dc, psd_dir, "--account", "DEMO-1",
+                  "--psd-serial", "4100777", "--origin-zip", "60601", NULL);
+  g_assert_nonnull (strstr (out, "Software PSD 4100777"));
+  g_assert_nonnull (strstr (out, "registered as device PM0004100777, account DEMO-1"));
+  g_clear_pointer (&out, g_free);
+
+  out = run_tool (1, &err, "register-software-psd", dc, psd_dir, "--account", "DEMO-1",
+                  NULL);
+  g_assert_nonnull (strstr (err, "already registered"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* The PSD opens with the data center's provider key, and with no other. */
+  provider_file = g_build_filename (dc, "provider.pub.pem", NULL);
+  provider_key = pm_package_load_key (provider_file, &error);
+  g_assert_no_error (error);
+  psd = pm_software_psd_open (psd_dir, provider_key, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pm_psd_get_serial (PM_PSD (psd)), ==, 4100777);
 }
 
 static void
@@ -451,6 +497,7 @@ main (int    argc,
   g_test_add_func ("/datacenter/pki/init", test_pki);
   g_test_add_func ("/datacenter/cli/administration", test_cli);
   g_test_add_func ("/datacenter/cli/serve", test_cli_serve);
+  g_test_add_func ("/datacenter/cli/register-software-psd", test_cli_register_software_psd);
   g_test_add_func ("/datacenter/funds/refill-resend", test_refill_resend);
   g_test_add_func ("/datacenter/server/hostile-requests", test_hostile_requests);
   g_test_add_func ("/datacenter/funds/replacement", test_replacement);

@@ -592,7 +592,6 @@ test_unbuilt_screens (void)
     { "mail", "Print on envelopes" },
     { "shipping", "Shipping labels" },
     { "accounts", "Accounts" },
-    { "funds", "Funds" },
     { "reports", "Reports" },
     { "help", "Help" },
     { "assist", "Remote assist" },

@@ -473,6 +473,214 @@ test_hostile_refills (void)
   meter_free (m);
 }
 
+/* Every kind of hostile answer to a refill and to an inspection, from a server on the
+ * provider's CA or on another: a clear message, and the PSD exactly as it was. */
+typedef enum
+{
+  HOSTILE_MALFORMED,
+  HOSTILE_ENTITIES,
+  HOSTILE_HUGE,
+  HOSTILE_UNSIGNED,
+  HOSTILE_403,
+  HOSTILE_503,
+  HOSTILE_PORTAL_200,
+  HOSTILE_STALL,
+  HOSTILE_RESET,
+} HostileKind;
+
+static void
+hostile_funds (SoupServerMessage *msg,
+               const char        *path,
+               gpointer           user_data)
+{
+  HostileKind kind = GPOINTER_TO_INT (user_data);
+  static const char entities[] =
+    "<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY a \"aaaaaaaaaa\">"
+    "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]>"
+    "<funds-response version=\"1\" kind=\"refill\"><receipt-id>&b;</receipt-id>"
+    "</funds-response>";
+  static const char portal[] = "<html><body>Welcome to the guest network. "
+                               "Accept the terms to continue.</body></html>";
+
+  switch (kind)
+    {
+    case HOSTILE_MALFORMED:
+      soup_server_message_set_status (msg, 200, NULL);
+      soup_server_message_set_response (msg, "application/xml", SOUP_MEMORY_STATIC,
+                                        "<funds-response version=\"1\"><rece", 33);
+      break;
+    case HOSTILE_ENTITIES:
+      soup_server_message_set_status (msg, 200, NULL);
+      soup_server_message_set_response (msg, "application/xml", SOUP_MEMORY_STATIC,
+                                        entities, strlen (entities));
+      break;
+    case HOSTILE_HUGE:
+      {
+        gsize size = 5 * 1024 * 1024;
+        char *big = g_malloc (size);
+
+        memset (big, ' ', size);
+        soup_server_message_set_status (msg, 200, NULL);
+        soup_server_message_set_response (msg, "application/xml", SOUP_MEMORY_TAKE, big,
+                                          size);
+      }
+      break;
+    case HOSTILE_UNSIGNED:
+      {
+        PmFundsResponse response = { 0 };
+        g_autoptr(GBytes) answer = NULL;
+
+        /* A well-formed answer with no signed message for the PSD. */
+        response.kind = PM_FUNDS_REFILL;
+        response.receipt_id = (char *) "R-unsigned-0001";
+        response.issued_at = pm_clock_now_s ();
+        response.amount = 50 * PM_MILLS_PER_DOLLAR;
+        response.sequence = 2;
+        response.balance = response.next_inspection = -1;
+        response.refill_minimum = response.refill_maximum = -1;
+        answer = pm_funds_response_build (&response);
+        soup_server_message_set_status (msg, 200, NULL);
+        soup_server_message_set_response (msg, "application/xml", SOUP_MEMORY_COPY,
+                                          g_bytes_get_data (answer, NULL),
+                                          g_bytes_get_size (answer));
+      }
+      break;
+    case HOSTILE_403:
+      soup_server_message_set_status (msg, 403, NULL);
+      soup_server_message_set_response (msg, "text/html", SOUP_MEMORY_STATIC,
+                                        "<html>Forbidden by policy</html>", 32);
+      break;
+    case HOSTILE_503:
+      soup_server_message_set_status (msg, 503, NULL);
+      break;
+    case HOSTILE_PORTAL_200:
+      soup_server_message_set_status (msg, 200, NULL);
+      soup_server_message_set_response (msg, "text/html", SOUP_MEMORY_STATIC, portal,
+                                        strlen (portal));
+      break;
+    case HOSTILE_STALL:
+      soup_server_message_pause (msg);
+      break;
+    case HOSTILE_RESET:
+      {
+        GSocket *socket = soup_server_message_get_socket (msg);
+
+        /* The connection drops with the request read and no answer sent. */
+        if (socket != NULL)
+          g_socket_shutdown (socket, TRUE, TRUE, NULL);
+        soup_server_message_pause (msg);
+      }
+      break;
+    }
+}
+
+static void
+test_hostile_answers_leave_psd (void)
+{
+  Meter *m = meter_new (METER_PSD_SERIAL + 7, 1000 * PM_MILLS_PER_DOLLAR, NULL);
+  g_autoptr(PmPsdStatus) block = install_block (m);
+  g_autoptr(PmRefillOutcome) good = refill (m, 100 * PM_MILLS_PER_DOLLAR, NULL);
+  g_autoptr(PmPsdStatus) before = psd_status (m);
+  PmMills balance = datacenter_balance ();
+  GLogLevelFlags fatal;
+  struct {
+    HostileKind kind;
+    gboolean    other_ca;
+    int         code;
+  } cases[] = {
+    { HOSTILE_MALFORMED, FALSE, PM_NET_ERROR_PROTOCOL },
+    { HOSTILE_ENTITIES, FALSE, PM_NET_ERROR_PROTOCOL },
+    { HOSTILE_HUGE, FALSE, PM_NET_ERROR_TOO_LARGE },
+    { HOSTILE_UNSIGNED, FALSE, PM_NET_ERROR_SIGNATURE },
+    { HOSTILE_403, FALSE, PM_NET_ERROR_CLIENT },
+    { HOSTILE_503, FALSE, PM_NET_ERROR_SERVER },
+    { HOSTILE_PORTAL_200, FALSE, PM_NET_ERROR_PROTOCOL },
+    { HOSTILE_PORTAL_200, TRUE, PM_NET_ERROR_TLS },
+    { HOSTILE_STALL, FALSE, PM_NET_ERROR_TIMEOUT },
+    { HOSTILE_RESET, FALSE, -1 },
+  };
+
+  g_assert_nonnull (good);
+
+  /* The network layer warns about a forged answer, as it should: here that is expected,
+   * so warnings are not fatal for this test (criticals still are). */
+  fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      PmTestHostile *hostile = pm_test_hostile_start (dc, cases[i].other_ca, hostile_funds,
+                                                      GINT_TO_POINTER (cases[i].kind));
+      PmConnectionConfig config = config_for (m->dir, NULL);
+      g_autoptr(PmConnection) pointed = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(PmPsdStatus) after = NULL;
+      Meter pointed_meter = { 0 };
+      Waiter w = { 0 };
+
+      /* Short timeouts so the stall ends soon; the sign-in goes to the real data center. */
+      config.timeout_s = 3;
+      config.audit_at_every_refill = FALSE;
+      pointed = pm_connection_new (&config, PM_PSD (m->psd), m->store, &error);
+      g_assert_no_error (error);
+      pm_connection_config_clear (&config);
+      pm_allowlist_add (pm_net_client_get_allowlist (pm_connection_get_client (pointed)),
+                        "https", "127.0.0.1", pm_test_hostile_get_port (hostile));
+      pm_connection_sign_in_async (pointed, NULL, waiter_cb, &w);
+      WAIT (w);
+      g_assert_true (pm_connection_sign_in_finish (pointed, w.result, &error));
+      waiter_clear (&w);
+      pointed_meter.connection = pointed;
+      point_funds_at (&pointed_meter, pm_test_hostile_get_port (hostile));
+
+      /* A refill. */
+      {
+        g_autoptr(PmRefillOutcome) outcome = NULL;
+
+        pm_funds_flow_refill_async (pointed, 50 * PM_MILLS_PER_DOLLAR, NULL, waiter_cb, &w);
+        WAIT (w);
+        outcome = pm_funds_flow_refill_finish (pointed, w.result, &error);
+        waiter_clear (&w);
+        g_assert_null (outcome);
+        g_assert_nonnull (error);
+        if (cases[i].code >= 0)
+          g_assert_error (error, PM_NET_ERROR, cases[i].code);
+        else
+          g_assert_true (error->domain == PM_NET_ERROR);
+        g_assert_cmpuint (strlen (error->message), >, 20);
+        g_test_message ("case %u, refill: %s", i, error->message);
+        g_clear_error (&error);
+      }
+
+      /* An inspection. */
+      {
+        g_autoptr(PmPsdStatus) inspected = NULL;
+
+        pm_funds_flow_inspect_async (pointed, NULL, waiter_cb, &w);
+        WAIT (w);
+        inspected = pm_funds_flow_inspect_finish (pointed, w.result, &error);
+        waiter_clear (&w);
+        g_assert_null (inspected);
+        g_assert_nonnull (error);
+        g_test_message ("case %u, inspection: %s", i, error->message);
+        g_clear_error (&error);
+      }
+
+      after = psd_status (m);
+      g_assert_cmpint (after->descending, ==, before->descending);
+      g_assert_cmpint (after->ascending, ==, before->ascending);
+      g_assert_cmpint (after->control_sum, ==, before->control_sum);
+      g_assert_cmpint (after->last_refill_sequence, ==, before->last_refill_sequence);
+      g_assert_cmpint (after->last_inspection, ==, before->last_inspection);
+      g_assert_cmpint (after->inspection_due, ==, before->inspection_due);
+      g_assert_cmpint (datacenter_balance (), ==, balance);
+
+      g_clear_object (&pointed);
+      pm_test_hostile_stop (hostile);
+    }
+  g_log_set_always_fatal (fatal);
+  meter_free (m);
+}
+
 /* ---- uploads ------------------------------------------------------------------------------ */
 
 static void
@@ -786,9 +994,33 @@ download (Meter   *m,
   return outcome;
 }
 
+/* What the connection told the screen about a download, as "changed" went by. */
+typedef struct
+{
+  char   *name;
+  gint64  received;
+  gint64  total;
+} SeenProgress;
+
+static void
+download_changed_cb (PmConnection *connection,
+                     SeenProgress *seen)
+{
+  const char *name = NULL;
+  gint64 received = 0, total = 0;
+
+  if (!pm_connection_get_download_progress (connection, &name, &received, &total))
+    return;
+  g_free (seen->name);
+  seen->name = g_strdup (name);
+  seen->received = MAX (seen->received, received);
+  seen->total = total;
+}
+
 static void
 test_download_staged_then_activated (void)
 {
+  SeenProgress seen = { 0 };
   Meter *m = meter_new (METER_PSD_SERIAL + 5, 0, NULL);
   g_autofree char *source = g_build_filename (g_getenv ("POSTMETER_SOURCE_ROOT"), "data",
                                               "rates", "usps-2026-07-12.xml", NULL);
@@ -812,10 +1044,19 @@ test_download_staged_then_activated (void)
 
   /* Version 1 is in force at once. */
   pm_test_datacenter_call (dc, publish_cb, &in_force);
+  g_signal_connect (m->connection, "changed", G_CALLBACK (download_changed_cb), &seen);
   now = download (m, &last_progress, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (now->installed, >=, 1);
   g_assert_cmpint (last_progress, ==, (gint64) length);
+
+  /* The screen saw the download go by, and sees none once it is over. */
+  g_assert_cmpstr (seen.name, ==, "rates usps-meter-test 1");
+  g_assert_cmpint (seen.received, ==, (gint64) length);
+  g_assert_cmpint (seen.total, ==, (gint64) length);
+  g_assert_false (pm_connection_get_download_progress (m->connection, NULL, NULL, NULL));
+  g_signal_handlers_disconnect_by_data (m->connection, &seen);
+  g_free (seen.name);
   g_assert_cmpint (pm_download_flow_installed_version (install_dir, "rates", "usps-meter-test",
                                                        &staged), ==, 1);
   g_assert_cmpint (staged, ==, 0);
@@ -960,6 +1201,7 @@ main (int    argc,
   g_test_add_func ("/meter/connection/config-refused", test_config_refused);
   g_test_add_func ("/meter/funds/install-refill-inspect", test_install_refill_inspect);
   g_test_add_func ("/meter/funds/hostile-refills", test_hostile_refills);
+  g_test_add_func ("/meter/funds/hostile-answers-leave-psd", test_hostile_answers_leave_psd);
   g_test_add_func ("/meter/uploads/store-to-datacenter", test_upload_store_to_datacenter);
   g_test_add_func ("/meter/uploads/mismatched-receipt", test_upload_mismatched_receipt);
   g_test_add_func ("/meter/uploads/throttled-with-cuts/5000", test_upload_throttled_with_cuts);
