@@ -1136,7 +1136,9 @@ test_random_operations (void)
   guint32 last_date = 0;
   gboolean locked = FALSE;
   guint operations = g_test_slow () ? 10000 : 3000;
+  g_autoptr(PmSigningKey) forger = pm_signing_key_generate (&error);
 
+  g_assert_no_error (error);
   setup_clock ();
   psd = ready_psd (dir);
 
@@ -1164,6 +1166,29 @@ test_random_operations (void)
               g_assert_cmpint (result->entry.ascending_after, ==, used);
               pm_psd_debit_result_free (result);
             }
+          g_clear_error (&error);
+        }
+      else if (choice < 78)
+        {
+          /* Hostile refills: a forged signature, another PSD's, or a torn message. None
+           * may change anything, even with the right sequence number. */
+          g_autoptr(GBytes) good = make_refill (psd, sequence + 1, 1000);
+          g_autoptr(GBytes) bad = NULL;
+          int kind = g_rand_int_range (rand, 0, 3);
+          static const int expected[] = { PM_PSD_ERROR_BAD_SIGNATURE,
+                                          PM_PSD_ERROR_WRONG_DEVICE, PM_PSD_ERROR_INVALID };
+
+          if (kind == 0)
+            bad = make_refill_with (forger, pm_psd_get_serial (psd), sequence + 1, 1000);
+          else if (kind == 1)
+            bad = make_refill_with (provider_key, pm_psd_get_serial (psd) + 1, sequence + 1,
+                                    1000);
+          else
+            bad = g_bytes_new_from_bytes (good, 0,
+                                          (gsize) g_rand_int_range (rand, 0,
+                                                                    (gint32) g_bytes_get_size (good)));
+          g_assert_null (pm_psd_refill_sync (psd, bad, &error));
+          g_assert_error (error, PM_PSD_ERROR, expected[kind]);
           g_clear_error (&error);
         }
       else if (choice < 85)
@@ -1527,6 +1552,9 @@ test_crash_recovery (void)
       g_assert_no_error (error);
       g_assert_cmpint (status->lock_reason, ==, PM_PSD_LOCK_NONE);
       assert_balanced (status);
+      /* The control sum is exactly the refills applied: $500 at first, then $100 each. */
+      g_assert_cmpint (status->control_sum, ==,
+                       500000 + 100000 * (PmMills) (status->last_refill_sequence - 1));
 
       /* Nothing went backwards, and at most the one operation in flight was kept
        * without being reported. */
