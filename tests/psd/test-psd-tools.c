@@ -223,6 +223,10 @@ test_provider_and_verify (void)
   g_assert_nonnull (strstr (out, "SIGNATURE VALID"));
   g_clear_pointer (&out, g_free);
 
+  /* The certificate also serves as a plain key file. */
+  g_assert_cmpint (run_tool (NULL, "postmeter-verify", png, "--key", certificate_path, NULL),
+                   ==, 0);
+
   /* The same certificate checked against another provider's key: not valid. */
   g_assert_cmpint (run_tool (NULL, "postmeter-provider", "keygen", "--out", other_key,
                              "--public", other_pub, NULL), ==, 0);
