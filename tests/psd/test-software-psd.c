@@ -372,6 +372,61 @@ test_debit_print_verify (void)
   g_assert_cmpint (entry->ascending_after, ==, 730);
   g_assert_cmpuint (entry->date_of_mailing, ==, 20261203);
   g_assert_cmpmem (entry->indicium_digest, 32, digest, 32);
+
+  /* Every piece, whatever its value, class, destination and printer: read back from its
+   * PNG by libdmtx, the very bytes the PSD signed, verified, and marked a specimen in the
+   * payload and in print. */
+  {
+    static const PmMills postage[] = { 1, 78, 555, 999, 1000, 4150, 10235, 33333, 99999,
+                                       100000 };
+    static const double resolutions[] = { 203, 300, 600 };
+    PmMills used = 730;
+
+    for (guint i = 0; i < G_N_ELEMENTS (postage); i++)
+      {
+        g_autoptr(PmPsdDebitResult) piece = NULL;
+        g_autoptr(PmImpression) print = NULL;
+        g_autoptr(GBytes) read_back = NULL;
+        cairo_surface_t *image;
+        double dpi = resolutions[i % G_N_ELEMENTS (resolutions)];
+
+        request = request_for (postage[i], today_plus ((int) i));
+        request.rate_category = (guint16) (1 + i % PM_RATE_CATEGORY_LAST);
+        request.destination_zip = i % 3 == 0 ? 0 : 606011234 + i;
+        piece = pm_psd_debit_sync (psd, &request, &error);
+        g_assert_no_error (error);
+        used += postage[i];
+
+        print = pm_impression_new_postage (piece->indicium, &error);
+        g_assert_no_error (error);
+        g_assert_true (pm_impression_is_specimen (print));
+        g_assert_true (pm_impression_write_png (print, png, dpi, &error));
+        read_back = pm_indicium_scan_png (png, &error);
+        g_assert_no_error (error);
+        g_assert_true (g_bytes_equal (read_back, piece->indicium));
+        g_assert_true (pm_indicium_verify (g_bytes_get_data (read_back, NULL),
+                                           g_bytes_get_size (read_back), exported, &fields,
+                                           &error));
+        g_assert_no_error (error);
+        g_assert_cmpint (fields.postage, ==, postage[i]);
+        g_assert_cmpint (fields.ascending, ==, used);
+        g_assert_cmpint (fields.descending, ==, 500000 - used);
+        g_assert_cmpuint (fields.rate_category, ==, request.rate_category);
+        g_assert_cmpuint (fields.destination_zip, ==, request.destination_zip);
+        g_assert_cmpuint (fields.date_of_mailing, ==, request.date_of_mailing);
+        g_assert_cmpuint (fields.flags, ==, PM_INDICIUM_FLAG_SPECIMEN);
+
+        /* The reverse-print legend band across the top of the image. */
+        image = cairo_image_surface_create_from_png (png);
+        g_assert_cmpint (cairo_surface_status (image), ==, CAIRO_STATUS_SUCCESS);
+        cairo_surface_flush (image);
+        for (int x = 0; x < cairo_image_surface_get_width (image); x++)
+          g_assert_cmpuint (*(const guint32 *) (cairo_image_surface_get_data (image)
+                                                + 2 * cairo_image_surface_get_stride (image)
+                                                + 4 * x) & 0xff, <, 0x40);
+        cairo_surface_destroy (image);
+      }
+  }
 }
 
 typedef struct
