@@ -287,6 +287,24 @@ test_provider_and_verify (void)
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (run_tool (NULL, "postmeter-verify", "/nonexistent.png", "--key", psd_pub,
                              NULL), ==, 2);
+
+  /* A file that is not an image, and the piece's PNG cut short. */
+  {
+    g_autofree char *junk_png = in_work ("junk.png");
+    g_autofree char *cut_png = in_work ("cut.png");
+    g_autoptr(GBytes) whole = read_bytes (png);
+
+    g_assert_true (g_file_set_contents (junk_png, "not an image", -1, &error));
+    g_assert_cmpint (run_tool (&out, "postmeter-verify", junk_png, "--key", psd_pub, NULL),
+                     ==, 2);
+    g_assert_nonnull (strstr (out, "UNREADABLE"));
+    g_clear_pointer (&out, g_free);
+    g_assert_true (g_file_set_contents (cut_png, g_bytes_get_data (whole, NULL),
+                                        (gssize) g_bytes_get_size (whole) / 3, &error));
+    g_assert_cmpint (run_tool (&out, "postmeter-verify", cut_png, "--key", psd_pub, NULL),
+                     ==, 2);
+    g_clear_pointer (&out, g_free);
+  }
 }
 
 int
