@@ -898,8 +898,8 @@ test_damaged_state (void)
     g_assert_true (g_file_get_contents (key_path, &saved, NULL, &error));
     g_assert_true (g_file_set_contents (key_path, g_bytes_get_data (pem, NULL),
                                         (gssize) g_bytes_get_size (pem), &error));
-      expect_damaged (dir, "signing key");
-      g_assert_true (g_file_set_contents (key_path, saved, -1, &error));
+    expect_damaged (dir, "signing key");
+    g_assert_true (g_file_set_contents (key_path, saved, -1, &error));
   }
 
   /* Restored byte for byte, it works again: nothing was reset in between. */
@@ -920,8 +920,8 @@ test_damaged_state (void)
     g_clear_object (&psd);
     g_assert_true (g_file_set_contents (state_path, g_bytes_get_data (foreign, NULL),
                                         (gssize) g_bytes_get_size (foreign), &error));
-      expect_damaged (dir, "seal does not match");
-    }
+    expect_damaged (dir, "seal does not match");
+  }
 }
 
 
