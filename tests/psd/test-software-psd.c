@@ -1239,9 +1239,11 @@ test_random_operations (void)
             bad = make_refill_with (provider_key, pm_psd_get_serial (psd) + 1, sequence + 1,
                                     1000);
           else
-            bad = g_bytes_new_from_bytes (good, 0,
-                                          (gsize) g_rand_int_range (rand, 0,
-                                                                    (gint32) g_bytes_get_size (good)));
+            {
+              gint32 whole = (gint32) g_bytes_get_size (good);
+
+              bad = g_bytes_new_from_bytes (good, 0, (gsize) g_rand_int_range (rand, 0, whole));
+            }
           g_assert_null (pm_psd_refill_sync (psd, bad, &error));
           g_assert_error (error, PM_PSD_ERROR, expected[kind]);
           g_clear_error (&error);
