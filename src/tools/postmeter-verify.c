@@ -69,6 +69,14 @@ print_fields (const PmIndicium *indicium)
   printf ("  software id          %s\n", indicium->software_id);
   printf ("  flags                0x%02x%s\n", indicium->flags,
           (indicium->flags & PM_INDICIUM_FLAG_SPECIMEN) ? " (specimen)" : "");
+  /* r and s as 32-byte big-endian numbers, the way the curve's tools show them. */
+  for (guint half = 0; half < 2; half++)
+    {
+      printf ("  signature %s          ", half == 0 ? "r" : "s");
+      for (guint i = 0; i < PM_SIGNATURE_LENGTH / 2; i++)
+        printf ("%02x", indicium->signature[half * PM_SIGNATURE_LENGTH / 2 + i]);
+      printf ("\n");
+    }
 }
 
 static PmVerifyKey *

@@ -274,6 +274,31 @@ test_provider_and_verify (void)
   g_assert_cmpint (run_tool (NULL, "postmeter-verify", png, "--certificate", certificate_path,
                              NULL), ==, 2);
 
+  /* The raw payload, as a data center receives it: good, then with one bit changed. */
+  {
+    g_autofree char *payload_path = in_work ("indicium.bin");
+    g_autofree char *expected_r = NULL;
+    guint8 *copy = g_memdup2 (g_bytes_get_data (debit->indicium, NULL), PM_INDICIUM_LENGTH);
+
+    g_assert_true (g_file_set_contents (payload_path, (const char *) copy,
+                                        PM_INDICIUM_LENGTH, &error));
+    g_assert_cmpint (run_tool (&out, "postmeter-verify", "--payload", payload_path, "--key",
+                               psd_pub, NULL), ==, 0);
+    expected_r = g_strdup_printf ("signature r          %02x%02x%02x", copy[46], copy[47],
+                                  copy[48]);
+    g_assert_nonnull (strstr (out, expected_r));
+    g_clear_pointer (&out, g_free);
+
+    copy[45] ^= 0x01;     /* the specimen flag itself */
+    g_assert_true (g_file_set_contents (payload_path, (const char *) copy,
+                                        PM_INDICIUM_LENGTH, &error));
+    g_assert_cmpint (run_tool (&out, "postmeter-verify", "--payload", payload_path, "--key",
+                               psd_pub, NULL), ==, 1);
+    g_assert_nonnull (strstr (out, "NOT VALID"));
+    g_clear_pointer (&out, g_free);
+    g_free (copy);
+  }
+
   /* No symbol at all, and no such file: unreadable. */
   {
     cairo_surface_t *blank = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 200, 100);
