@@ -1459,14 +1459,23 @@ run_child (const char *dir,
       if (status == NULL || status->lock_reason != PM_PSD_LOCK_NONE)
         return 5;
 
+      /* "B" lines say which operation starts, so the parent knows which one the kill
+       * interrupted. */
       if (status->descending < 100000 || g_rand_int_range (rand, 0, 10) == 0)
         {
           g_autoptr(GBytes) refill = make_refill (PM_PSD (psd),
                                                   status->last_refill_sequence + 1, 100000);
-          g_autoptr(PmPsdStatus) after = pm_psd_refill_sync (PM_PSD (psd), refill, &error);
+          g_autoptr(PmPsdStatus) after = NULL;
 
+          g_print ("B R\n");
+          fflush (stdout);
+          after = pm_psd_refill_sync (PM_PSD (psd), refill, &error);
           if (after == NULL)
-            g_clear_error (&error);
+            {
+              g_print ("E\n");
+              fflush (stdout);
+              g_clear_error (&error);
+            }
           else
             {
               g_print ("R %u %" G_GINT64_FORMAT "\n", after->last_refill_sequence,
@@ -1481,9 +1490,11 @@ run_child (const char *dir,
                                                    MAX (today_plus (g_rand_int_range (rand,
                                                                                       0, 2)),
                                                         status->last_date_used));
-          g_autoptr(PmPsdDebitResult) result = pm_psd_debit_sync (PM_PSD (psd), &request,
-                                                                  &error);
+          g_autoptr(PmPsdDebitResult) result = NULL;
 
+          g_print ("B D\n");
+          fflush (stdout);
+          result = pm_psd_debit_sync (PM_PSD (psd), &request, &error);
           if (result == NULL)
             return 6;
           g_print ("D %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %u\n",
@@ -1526,6 +1537,8 @@ test_crash_recovery (void)
   guint32 previous_sequence = 0;
   guint32 previous_date = 0;
   guint64 debits_seen = 0;
+  guint interrupted_debits = 0;
+  guint interrupted_refills = 0;
   guint rounds = g_test_slow () ? 200 : 60;
 
   g_assert_true (g_file_set_contents (key_path, g_bytes_get_data (pem, NULL),
@@ -1555,6 +1568,7 @@ test_crash_recovery (void)
       guint32 reported_date = 0;
       g_autoptr(GArray) reported = g_array_new (FALSE, FALSE, sizeof (PmPsdJournalEntry));
       gboolean by_hook = round % 2 == 0;
+      char in_flight;
 
       g_subprocess_launcher_setenv (launcher, "POSTMETER_FAKE_TIME", now, TRUE);
       if (by_hook)
@@ -1583,11 +1597,17 @@ test_crash_recovery (void)
       g_assert_cmpint (g_subprocess_get_term_sig (child), ==, SIGKILL);
 
       lines = g_strsplit (out, "\n", -1);
+      in_flight = 0;
       for (guint i = 0; lines[i] != NULL; i++)
         {
           guint64 a;
           gint64 b;
           guint32 c;
+
+          if (g_str_has_prefix (lines[i], "B "))
+            in_flight = lines[i][2];
+          else if (lines[i][0] != '\0')
+            in_flight = 0;
 
           if (sscanf (lines[i], "D %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %u", &a, &b,
                       &c) == 3)
@@ -1651,6 +1671,20 @@ test_crash_recovery (void)
           g_assert_true (found);
         }
 
+      /* A debit cut off is either wholly kept (the next piece, in the journal) or wholly
+       * lost; a refill cut off is either applied once or not at all. */
+      if (in_flight == 'D')
+        {
+          interrupted_debits++;
+          g_assert_cmpuint (status->piece_count, <=, MAX (reported_pieces, previous_pieces) + 1);
+        }
+      else if (in_flight == 'R')
+        {
+          interrupted_refills++;
+          g_assert_cmpuint (status->last_refill_sequence, <=,
+                            MAX (reported_sequence, previous_sequence) + 1);
+        }
+
       previous_pieces = status->piece_count;
       previous_ar = status->ascending;
       previous_sequence = status->last_refill_sequence;
@@ -1661,7 +1695,12 @@ test_crash_recovery (void)
   g_test_message ("after %u crashes: %" G_GUINT64_FORMAT " pieces (%" G_GUINT64_FORMAT
                   " reported by the children), refill sequence %u",
                   rounds, previous_pieces, debits_seen, previous_sequence);
+  g_test_message ("killed inside %u debits and %u refills", interrupted_debits,
+                  interrupted_refills);
   g_assert_cmpuint (previous_pieces, >, 0);
+  /* About a third of the operations are refills: over these rounds both kinds are cut off. */
+  g_assert_cmpuint (interrupted_debits, >, 0);
+  g_assert_cmpuint (interrupted_refills, >, 0);
 }
 
 int
