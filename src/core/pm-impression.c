@@ -318,7 +318,8 @@ draw_specimen_banner (cairo_t *cr,
 
   cairo_save (cr);
   cairo_set_source_rgb (cr, 0, 0, 0);
-  cairo_rectangle (cr, 0, 0, round (width), height);
+  /* To the last whole dot: the image is ceil (width) dots wide. */
+  cairo_rectangle (cr, 0, 0, ceil (width), height);
   cairo_fill (cr);
   cairo_set_source_rgb (cr, 1, 1, 1);
   cairo_move_to (cr, round ((width - text_width_px) / 2.0),

@@ -1,19 +1,30 @@
 /* postmeter-verify: check a printed indicium from its image
  *
  *   postmeter-verify IMAGE.png --key PSD-PUBLIC-KEY.pem
+ *   postmeter-verify IMAGE.png --certificate PSD.cert --provider-key PROVIDER.pub
  *   postmeter-verify --payload INDICIUM.bin --key PSD-PUBLIC-KEY.pem
  *
  * Decodes the Data Matrix with libdmtx (not the encoder that made it), prints every field
- * of the payload and checks the PSD's signature. Exit status: 0 the signature is valid,
- * 1 the indicium is not valid (bad signature, malformed payload, or a specimen when
- * --reject-specimen is given), 2 the image or key could not be read at all.
+ * of the payload and checks the PSD's signature.
+ *
+ * With a PSD certificate (pm-psd-message.h) and the provider's public key, the auditor needs
+ * to trust only the provider: the certificate's operational block must carry the provider's
+ * signature and name the certificate's key, and the indicium must come from the very PSD,
+ * certificate serial and origin ZIP the block names.
+ *
+ * Exit status: 0 the signature is valid, 1 the indicium is not valid (bad signature,
+ * malformed payload, a certificate the provider did not issue or that names another PSD,
+ * or a specimen when --reject-specimen is given), 2 the image, key or certificate could not
+ * be read at all.
  */
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pm-indicium.h"
 #include "pm-indicium-scan.h"
+#include "pm-psd-message.h"
 
 enum
 {
@@ -58,6 +69,59 @@ print_fields (const PmIndicium *indicium)
   printf ("  software id          %s\n", indicium->software_id);
   printf ("  flags                0x%02x%s\n", indicium->flags,
           (indicium->flags & PM_INDICIUM_FLAG_SPECIMEN) ? " (specimen)" : "");
+  /* r and s as 32-byte big-endian numbers, the way the curve's tools show them. */
+  for (guint half = 0; half < 2; half++)
+    {
+      printf ("  signature %s          ", half == 0 ? "r" : "s");
+      for (guint i = 0; i < PM_SIGNATURE_LENGTH / 2; i++)
+        printf ("%02x", indicium->signature[half * PM_SIGNATURE_LENGTH / 2 + i]);
+      printf ("\n");
+    }
+}
+
+static PmVerifyKey *
+read_key (const char  *path,
+          GError     **error)
+{
+  g_autofree char *pem = NULL;
+
+  if (!g_file_get_contents (path, &pem, NULL, error))
+    return NULL;
+
+  return pm_verify_key_new_from_pem (pem, -1, error);
+}
+
+/* The certificate binds the PSD's key to one serial, certificate serial and origin ZIP. */
+static gboolean
+check_against_block (const PmIndicium         *indicium,
+                     const PmOperationalBlock *block,
+                     GError                  **error)
+{
+  if (indicium->device_serial != block->psd_serial
+      || memcmp (indicium->device_model, block->psd_model, 4) != 0)
+    {
+      g_set_error (error, PM_INDICIUM_ERROR, PM_INDICIUM_ERROR_BAD_SIGNATURE,
+                   "the indicium names meter %s%08u but the certificate is for %s%08u",
+                   indicium->device_model, indicium->device_serial, block->psd_model,
+                   block->psd_serial);
+      return FALSE;
+    }
+  if (indicium->certificate_serial != block->certificate_serial)
+    {
+      g_set_error (error, PM_INDICIUM_ERROR, PM_INDICIUM_ERROR_BAD_SIGNATURE,
+                   "the indicium names certificate serial %u but the certificate is "
+                   "serial %u", indicium->certificate_serial, block->certificate_serial);
+      return FALSE;
+    }
+  if (indicium->origin_zip != block->origin_zip)
+    {
+      g_set_error (error, PM_INDICIUM_ERROR, PM_INDICIUM_ERROR_BAD_SIGNATURE,
+                   "the indicium names origin ZIP %05u but the meter is licensed at %05u",
+                   indicium->origin_zip, block->origin_zip);
+      return FALSE;
+    }
+
+  return TRUE;
 }
 
 int
@@ -68,16 +132,24 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) payload = NULL;
   g_autoptr(PmVerifyKey) key = NULL;
+  g_autoptr(PmVerifyKey) provider = NULL;
   g_autofree char *key_path = NULL;
+  g_autofree char *certificate_path = NULL;
+  g_autofree char *provider_path = NULL;
   g_autofree char *payload_path = NULL;
-  g_autofree char *key_pem = NULL;
   g_autofree char *fingerprint = NULL;
+  g_autoptr(GBytes) certificate = NULL;
   gboolean reject_specimen = FALSE;
-  gboolean decoded_ok;
+  gboolean have_block = FALSE;
+  PmOperationalBlock block;
   PmIndicium indicium;
   const GOptionEntry entries[] = {
     { "key", 'k', 0, G_OPTION_ARG_FILENAME, &key_path,
-      "The PSD's public key (PEM), as exported by the PSD or its certificate", "FILE" },
+      "The PSD's public key (PEM), as exported by the PSD", "FILE" },
+    { "certificate", 'c', 0, G_OPTION_ARG_FILENAME, &certificate_path,
+      "The PSD's certificate, checked with --provider-key", "FILE" },
+    { "provider-key", 'p', 0, G_OPTION_ARG_FILENAME, &provider_path,
+      "The provider's public key (PEM) that issued the certificate", "FILE" },
     { "payload", 0, 0, G_OPTION_ARG_FILENAME, &payload_path,
       "Check raw payload bytes instead of an image", "FILE" },
     { "reject-specimen", 0, 0, G_OPTION_ARG_NONE, &reject_specimen,
@@ -90,28 +162,63 @@ main (int   argc,
   context = g_option_context_new ("[IMAGE.png] - check a postage indicium");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_description (context,
-    "Exit status: 0 valid, 1 not valid, 2 the image or key could not be read.");
+    "Give either the PSD's public key, or its certificate and the provider's key.\n"
+    "Exit status: 0 valid, 1 not valid, 2 the image, key or certificate could not be read.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       fprintf (stderr, "postmeter-verify: %s\n", error->message);
       return EXIT_UNREADABLE;
     }
 
-  if (key_path == NULL || (payload_path == NULL && argc != 2)
-      || (payload_path != NULL && argc != 1))
+  if ((key_path == NULL) == (certificate_path == NULL)
+      || (certificate_path != NULL) != (provider_path != NULL)
+      || (payload_path == NULL && argc != 2) || (payload_path != NULL && argc != 1))
     {
       fprintf (stderr, "Usage: postmeter-verify IMAGE.png --key PSD-PUBLIC-KEY.pem\n"
+                       "       postmeter-verify IMAGE.png --certificate PSD.cert "
+                       "--provider-key PROVIDER.pub\n"
                        "       postmeter-verify --payload INDICIUM.bin --key "
                        "PSD-PUBLIC-KEY.pem\n");
       return EXIT_UNREADABLE;
     }
 
-  if (!g_file_get_contents (key_path, &key_pem, NULL, &error)
-      || (key = pm_verify_key_new_from_pem (key_pem, -1, &error)) == NULL)
+  if (key_path != NULL)
     {
-      fprintf (stderr, "postmeter-verify: cannot use the key “%s”: %s\n", key_path,
-               error->message);
-      return EXIT_UNREADABLE;
+      key = read_key (key_path, &error);
+      if (key == NULL)
+        {
+          fprintf (stderr, "postmeter-verify: cannot use the key “%s”: %s\n", key_path,
+                   error->message);
+          return EXIT_UNREADABLE;
+        }
+    }
+  else
+    {
+      char *contents = NULL;
+      gsize length = 0;
+
+      provider = read_key (provider_path, &error);
+      if (provider == NULL)
+        {
+          fprintf (stderr, "postmeter-verify: cannot use the provider key “%s”: %s\n",
+                   provider_path, error->message);
+          return EXIT_UNREADABLE;
+        }
+      if (!g_file_get_contents (certificate_path, &contents, &length, &error))
+        {
+          fprintf (stderr, "postmeter-verify: %s\n", error->message);
+          return EXIT_UNREADABLE;
+        }
+      certificate = g_bytes_new_take (contents, length);
+      if (!pm_psd_certificate_verify (certificate, provider, &key, &block, &error))
+        {
+          printf ("NOT VALID: the certificate does not hold: %s\n", error->message);
+          return EXIT_INVALID;
+        }
+      have_block = TRUE;
+      printf ("Certificate: meter %s%08u, certificate serial %u, origin ZIP %05u, "
+              "issued by the provider\n", block.psd_model, block.psd_serial,
+              block.certificate_serial, block.origin_zip);
     }
 
   if (payload_path != NULL)
@@ -139,9 +246,8 @@ main (int   argc,
 
   printf ("Indicium: %" G_GSIZE_FORMAT " bytes\n", g_bytes_get_size (payload));
 
-  decoded_ok = pm_indicium_decode (g_bytes_get_data (payload, NULL),
-                                   g_bytes_get_size (payload), &indicium, &error);
-  if (!decoded_ok)
+  if (!pm_indicium_decode (g_bytes_get_data (payload, NULL), g_bytes_get_size (payload),
+                           &indicium, &error))
     {
       printf ("NOT VALID: the symbol does not hold a Postmeter indicium: %s\n",
               error->message);
@@ -155,6 +261,12 @@ main (int   argc,
                            NULL, &error))
     {
       printf ("NOT VALID: %s (key %.16s…)\n", error->message, fingerprint);
+      return EXIT_INVALID;
+    }
+
+  if (have_block && !check_against_block (&indicium, &block, &error))
+    {
+      printf ("NOT VALID: %s\n", error->message);
       return EXIT_INVALID;
     }
 

@@ -1,5 +1,9 @@
 /* test-impression.c: printed impressions, decoded from their own PNG */
+#define _GNU_SOURCE     /* memmem */
+
+#include <stdio.h>
 #include <string.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 
 #include "pm-impression.h"
@@ -113,6 +117,27 @@ test_specimen_banner (void)
     if ((*(const guint32 *) (data + 3 * stride + x * 4) & 0xff) < 0x40)
       dark++;
   g_assert_cmpuint (dark, ==, (guint) cairo_image_surface_get_width (image));
+
+  /* Through the middle of the band (0.10 in): white lettering on black, centred, with a
+   * dark margin at both ends. */
+  {
+    int width = cairo_image_surface_get_width (image);
+    int first_light = -1, last_light = -1;
+    guint light = 0;
+
+    for (int x = 0; x < width; x++)
+      if ((*(const guint32 *) (data + 30 * stride + x * 4) & 0xff) > 0xc0)
+        {
+          light++;
+          if (first_light < 0)
+            first_light = x;
+          last_light = x;
+        }
+    g_assert_cmpuint (light, >, (guint) width / 20);
+    g_assert_cmpint (first_light, >, 6);
+    g_assert_cmpint (width - 1 - last_light, >, 6);
+    g_assert_cmpint (ABS (first_light - (width - 1 - last_light)), <, 0.05 * 300);
+  }
   cairo_surface_destroy (image);
 
   image = pm_impression_render_image (without, 300, &error);
@@ -125,6 +150,182 @@ test_specimen_banner (void)
       dark++;
   g_assert_cmpuint (dark, ==, 0);
   cairo_surface_destroy (image);
+}
+
+/* The text of a PDF as cairo writes it, one line per text-showing operator: enough to read
+ * back what an impression prints without a PDF library. Streams are inflated with GIO's
+ * zlib converter; string codes are mapped to characters through the fonts' ToUnicode maps. */
+static GBytes *
+inflate (const guint8 *data,
+         gsize         length)
+{
+  g_autoptr(GZlibDecompressor) zlib = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_ZLIB);
+  g_autoptr(GInputStream) raw = g_memory_input_stream_new_from_data (data, (gssize) length,
+                                                                     NULL);
+  g_autoptr(GInputStream) in = g_converter_input_stream_new (raw, G_CONVERTER (zlib));
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  guint8 buffer[4096];
+  gssize n;
+
+  while ((n = g_input_stream_read (in, buffer, sizeof buffer, NULL, NULL)) > 0)
+    g_byte_array_append (out, buffer, (guint) n);
+
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+/* "<53> <0053>" pairs between beginbfchar and endbfchar. */
+static void
+read_cmap (const char *text,
+           gunichar    map[256])
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  gboolean inside = FALSE;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      unsigned code, unicode;
+
+      if (g_str_has_suffix (lines[i], "beginbfchar"))
+        inside = TRUE;
+      else if (g_str_has_prefix (lines[i], "endbfchar"))
+        inside = FALSE;
+      else if (inside && sscanf (lines[i], "<%x> <%x>", &code, &unicode) == 2 && code < 256)
+        map[code] = unicode;
+    }
+}
+
+/* Appends the codes of one PDF string starting at *p ('(' or '<'); moves *p past it. */
+static void
+read_pdf_string (const char **p,
+                 GByteArray  *codes)
+{
+  const char *s = *p;
+
+  if (*s == '<')
+    {
+      for (s++; *s != '\0' && *s != '>'; s += 2)
+        {
+          guint8 code = (guint8) (g_ascii_xdigit_value (s[0]) * 16
+                                  + g_ascii_xdigit_value (s[1]));
+
+          g_byte_array_append (codes, &code, 1);
+        }
+      *p = *s != '\0' ? s + 1 : s;
+      return;
+    }
+
+  for (s++; *s != '\0' && *s != ')'; s++)
+    {
+      guint8 code = (guint8) *s;
+
+      if (*s == '\\')
+        {
+          s++;
+          if (*s >= '0' && *s <= '7')
+            {
+              code = 0;
+              for (int i = 0; i < 3 && *s >= '0' && *s <= '7'; i++, s++)
+                code = (guint8) (code * 8 + (*s - '0'));
+              s--;
+            }
+          else if (*s == 'n')
+            code = '\n';
+          else
+            code = (guint8) *s;
+        }
+      g_byte_array_append (codes, &code, 1);
+    }
+  *p = *s != '\0' ? s + 1 : s;
+}
+
+static char *
+pdf_text (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr(GPtrArray) streams = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GString) text = g_string_new (NULL);
+  gunichar map[256];
+  gsize length = 0;
+  const char *p;
+
+  g_assert_true (g_file_get_contents (path, &contents, &length, &error));
+  for (guint i = 0; i < 256; i++)
+    map[i] = i;
+
+  for (p = contents; (p = memmem (p, (gsize) (contents + length - p), "stream", 6)) != NULL; )
+    {
+      const char *start = p + strlen ("stream");
+      const char *end;
+
+      if (p > contents && p[-1] == 'd')       /* "endstream" */
+        {
+          p = start;
+          continue;
+        }
+      if (*start == '\r')
+        start++;
+      if (*start == '\n')
+        start++;
+      end = memmem (start, (gsize) (contents + length - start), "endstream", 9);
+      if (end == NULL)
+        break;
+      g_ptr_array_add (streams, inflate ((const guint8 *) start, (gsize) (end - start)));
+      p = end + 9;
+    }
+
+  for (guint i = 0; i < streams->len; i++)
+    {
+      g_autofree char *s = g_strndup (g_bytes_get_data (streams->pdata[i], NULL),
+                                      g_bytes_get_size (streams->pdata[i]));
+
+      if (strstr (s, "begincmap") != NULL)
+        read_cmap (s, map);
+    }
+
+  for (guint i = 0; i < streams->len; i++)
+    {
+      g_autofree char *s = g_strndup (g_bytes_get_data (streams->pdata[i], NULL),
+                                      g_bytes_get_size (streams->pdata[i]));
+      g_autoptr(GByteArray) codes = g_byte_array_new ();
+
+      if (strstr (s, "BT") == NULL || strstr (s, "begincmap") != NULL)
+        continue;
+
+      /* Strings gather until the operator that shows them: Tj, TJ, ' or ". */
+      for (p = s; *p != '\0'; )
+        {
+          if (*p == '(' || (*p == '<' && p[1] != '<'))
+            read_pdf_string (&p, codes);
+          else if ((p[0] == 'T' && (p[1] == 'j' || p[1] == 'J')) || *p == '\'' || *p == '"')
+            {
+              for (guint j = 0; j < codes->len; j++)
+                g_string_append_unichar (text, map[codes->data[j]]);
+              if (codes->len > 0)
+                g_string_append_c (text, '\n');
+              g_byte_array_set_size (codes, 0);
+              p++;
+            }
+          else
+            p++;
+        }
+    }
+
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+static void
+assert_pdf_shows (const char         *pdf_path,
+                  const char * const *lines)
+{
+  g_autofree char *text = pdf_text (pdf_path);
+  g_auto(GStrv) shown = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (!g_strv_contains ((const char * const *) shown, lines[i]))
+        g_error ("“%s” is not among the PDF's lines:\n%s", lines[i], text);
+    }
 }
 
 static void
@@ -143,6 +344,17 @@ test_pdf_and_stamps (void)
   g_autofree char *contents = NULL;
   gsize length = 0;
   const PmImpression *all[] = { postage, stamp, redate };
+  /* What each prints, line by line, read back from the PDF itself. */
+  static const char *const postage_lines[] = {
+    PM_IMPRESSION_SPECIMEN_LEGEND, "US POSTAGE", "$16,777.21", "5", "FIRST-CLASS MAIL",
+    "DEC 03 2026", "MAILED FROM ZIP 60601", "PMSW00012345", NULL
+  };
+  static const char *const stamp_lines[] = { "RECEIVED", "DEC 03 2026", "2:05 PM", NULL };
+  static const char *const redate_lines[] = {
+    PM_IMPRESSION_SPECIMEN_LEGEND, "US POSTAGE", "$0.00", "DATE CORRECTION", "DEC 04 2026",
+    "MAILED FROM ZIP 60601", "PMSW00012345", NULL
+  };
+  const char *const *lines[] = { postage_lines, stamp_lines, redate_lines };
 
   g_assert_cmpint (pm_impression_get_kind (stamp), ==, PM_IMPRESSION_DATE_STAMP);
   g_assert_cmpint (pm_impression_get_kind (redate), ==, PM_IMPRESSION_REDATE);
@@ -159,7 +371,30 @@ test_pdf_and_stamps (void)
       pm_impression_get_size (all[i], &width, &height);
       g_assert_cmpfloat (width, >, 1.5);
       g_clear_pointer (&contents, g_free);
+      assert_pdf_shows (pdf, lines[i]);
+
+      /* The date stamp has no value and no legend; the others always carry it here. */
+      {
+        g_autofree char *text = pdf_text (pdf);
+
+        g_assert_cmpint (strstr (text, PM_IMPRESSION_SPECIMEN_LEGEND) != NULL, ==,
+                         pm_impression_get_kind (all[i]) != PM_IMPRESSION_DATE_STAMP);
+      }
     }
+
+  /* An indicium without the specimen flag prints no legend. */
+  {
+    g_autoptr(GBytes) real = make_indicium (key, 730, 0);
+    g_autoptr(PmImpression) real_print = pm_impression_new_postage (real, &error);
+    g_autofree char *text = NULL;
+    static const char *const real_lines[] = { "US POSTAGE", "$0.73", "0", NULL };
+
+    g_assert_true (pm_impression_write_pdf (real_print, pdf, 203, &error));
+    g_assert_no_error (error);
+    assert_pdf_shows (pdf, real_lines);
+    text = pdf_text (pdf);
+    g_assert_null (strstr (text, "SPECIMEN"));
+  }
 
   g_assert_false (pm_impression_write_png (postage, "/nonexistent/dir/x.png", 300, &error));
   g_assert_error (error, PM_IMPRESSION_ERROR, PM_IMPRESSION_ERROR_WRITE);

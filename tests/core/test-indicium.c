@@ -101,6 +101,46 @@ test_golden_bytes (void)
   g_assert_cmpuint (decoded.flags, ==, PM_INDICIUM_FLAG_SPECIMEN);
 }
 
+/* A whole indicium signed with the fixed key when format version 1 was settled. ECDSA
+ * signatures are randomised, so a new signature never repeats these bytes: this vector
+ * proves that an indicium printed then still decodes and verifies, field for field, and
+ * that no change to the code quietly moves a field. */
+static void
+test_recorded_vector (void)
+{
+  static const guint8 signature[PM_SIGNATURE_LENGTH] = {
+    0xb1, 0x71, 0xc7, 0xc4, 0x32, 0x75, 0xba, 0xb7, 0x40, 0x92, 0x0e, 0x0c,
+    0xd5, 0xb7, 0x83, 0x78, 0x4c, 0x13, 0x6f, 0xee, 0x44, 0x3c, 0x0e, 0xc9,
+    0x19, 0x0c, 0x30, 0xa5, 0xf0, 0x2a, 0xa0, 0xe6, 0xdf, 0xf1, 0x85, 0x73,
+    0xf3, 0x18, 0xbc, 0x6f, 0x97, 0x58, 0x51, 0x7c, 0x18, 0x97, 0xeb, 0xe1,
+    0x14, 0xc5, 0xb3, 0x1b, 0x8f, 0x02, 0x1f, 0x71, 0x32, 0xa4, 0x2a, 0x45,
+    0x83, 0xdf, 0x2e, 0xcd,
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmSigningKey) key = test_key ();
+  g_autoptr(PmVerifyKey) verify_key = pm_signing_key_get_verify_key (key);
+  g_autoptr(GBytes) signed_part = NULL;
+  PmIndicium indicium = sample_indicium ();
+  PmIndicium decoded;
+  guint8 recorded[PM_INDICIUM_LENGTH];
+
+  signed_part = pm_indicium_encode_signed_part (&indicium, &error);
+  g_assert_no_error (error);
+  memcpy (recorded, g_bytes_get_data (signed_part, NULL), PM_INDICIUM_SIGNED_LENGTH);
+  memcpy (recorded + PM_INDICIUM_SIGNED_LENGTH, signature, sizeof signature);
+
+  g_assert_true (pm_indicium_verify (recorded, sizeof recorded, verify_key, &decoded, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (decoded.postage, ==, 730);
+  g_assert_cmpuint (decoded.date_of_mailing, ==, 20261203);
+  g_assert_cmpmem (decoded.signature, 64, signature, 64);
+
+  /* The same signature over a payload one mill different does not hold. */
+  recorded[19] ^= 0x01;
+  g_assert_false (pm_indicium_verify (recorded, sizeof recorded, verify_key, NULL, &error));
+  g_assert_error (error, PM_INDICIUM_ERROR, PM_INDICIUM_ERROR_BAD_SIGNATURE);
+}
+
 /* The public IBI offsets 0-29 read a published PC-postage sample the way its decode says. */
 static void
 test_ibi_offsets (void)
@@ -311,6 +351,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/core/indicium/encode/golden-bytes", test_golden_bytes);
+  g_test_add_func ("/core/indicium/verify/recorded-vector", test_recorded_vector);
   g_test_add_func ("/core/indicium/encode/ibi-offsets", test_ibi_offsets);
   g_test_add_func ("/core/indicium/encode/out-of-range", test_out_of_range);
   g_test_add_func ("/core/indicium/verify/bit-flips", test_bit_flips);

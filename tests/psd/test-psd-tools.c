@@ -4,10 +4,13 @@
  * auditor's check run as the real command-line tools from the build tree.
  */
 #include <string.h>
+#include <time.h>
+#include <sys/wait.h>
 #include <glib/gstdio.h>
 
 #include "pm-impression.h"
 #include "pm-indicium.h"
+#include "pm-psd-message.h"
 #include "pm-software-psd.h"
 
 static char *work_dir;
@@ -33,6 +36,7 @@ run_tool (char       **out_stdout,
   g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
   g_autofree char *err = NULL;
+  g_autofree char *out = NULL;
   int status = 0;
   const char *arg;
   va_list ap;
@@ -45,10 +49,13 @@ run_tool (char       **out_stdout,
   g_ptr_array_add (args, NULL);
 
   g_assert_true (g_spawn_sync (NULL, (char **) args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               out_stdout, &err, &status, &error));
+                               &out, &err, &status, &error));
   g_assert_no_error (error);
   if (err != NULL && *err != '\0')
     g_test_message ("%s: %s", tool, err);
+  /* Captured even when unwanted: the tools' output must not mix with the test's own. */
+  if (out_stdout != NULL)
+    *out_stdout = g_steal_pointer (&out);
 
   return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
 }
@@ -91,6 +98,10 @@ test_provider_and_verify (void)
   g_autofree char *png = in_work ("piece.png");
   g_autofree char *forged_png = in_work ("forged.png");
   g_autofree char *blank_png = in_work ("blank.png");
+  g_autofree char *certificate_path = in_work ("psd.cert");
+  g_autofree char *other_key = in_work ("other-provider.key");
+  g_autofree char *other_pub = in_work ("other-provider.pub");
+  g_autoptr(GBytes) certificate = NULL;
   g_autofree char *out = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(PmVerifyKey) provider = NULL;
@@ -156,8 +167,6 @@ test_provider_and_verify (void)
 
   /* A piece: debit, print, and the auditor's check of the print. */
   piece.postage = 1240;     /* $1.24 */
-  piece.date_of_mailing = pm_indicium_date_from_gdate (g_date_new_dmy (31, 12, 2999))
-                          * 0 + 0;
   {
     g_autoptr(GDate) today = g_date_new ();
 
@@ -201,6 +210,95 @@ test_provider_and_verify (void)
     g_clear_pointer (&out, g_free);
   }
 
+  /* The certificate and the provider's key: the auditor trusts only the provider. */
+  certificate = pm_psd_get_certificate_sync (PM_PSD (psd), &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (certificate_path, g_bytes_get_data (certificate, NULL),
+                                      (gssize) g_bytes_get_size (certificate), &error));
+  g_assert_cmpint (run_tool (&out, "postmeter-verify", png, "--certificate", certificate_path,
+                             "--provider-key", provider_pub, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "Certificate: meter PMSW00424242, certificate serial 77, "
+                                 "origin ZIP 60601, issued by the provider"));
+  g_assert_nonnull (strstr (out, "origin ZIP           60601"));
+  g_assert_nonnull (strstr (out, "SIGNATURE VALID"));
+  g_clear_pointer (&out, g_free);
+
+  /* The certificate also serves as a plain key file. */
+  g_assert_cmpint (run_tool (NULL, "postmeter-verify", png, "--key", certificate_path, NULL),
+                   ==, 0);
+
+  /* The same certificate checked against another provider's key: not valid. */
+  g_assert_cmpint (run_tool (NULL, "postmeter-provider", "keygen", "--out", other_key,
+                             "--public", other_pub, NULL), ==, 0);
+  g_assert_cmpint (run_tool (&out, "postmeter-verify", png, "--certificate", certificate_path,
+                             "--provider-key", other_pub, NULL), ==, 1);
+  g_assert_nonnull (strstr (out, "NOT VALID: the certificate does not hold"));
+  g_clear_pointer (&out, g_free);
+
+  /* A genuine certificate of another PSD of the same provider does not vouch for this
+   * piece, whose signature is not that PSD's. */
+  {
+    g_autofree char *second_dir = in_work ("psd-2");
+    g_autofree char *second_pub = in_work ("psd-2.pub");
+    g_autofree char *second_block = in_work ("block-2.bin");
+    g_autofree char *second_cert = in_work ("psd-2.cert");
+    g_autoptr(PmSoftwarePsd) second = pm_software_psd_open (second_dir, provider, 515151,
+                                                            &error);
+    g_autoptr(GBytes) bytes = NULL;
+    g_autoptr(PmPsdStatus) installed = NULL;
+    g_autoptr(GBytes) second_certificate = NULL;
+
+    g_assert_no_error (error);
+    g_assert_true (pm_software_psd_export_public_key (second, second_pub, &error));
+    g_assert_cmpint (run_tool (NULL, "postmeter-provider", "operational-block", "--key",
+                               provider_key, "--psd-key", second_pub, "--serial", "515151",
+                               "--zip", "60601", "--certificate-serial", "78", "--out",
+                               second_block, NULL), ==, 0);
+    bytes = read_bytes (second_block);
+    installed = pm_psd_install_operational_block_sync (PM_PSD (second), bytes, &error);
+    g_assert_no_error (error);
+    second_certificate = pm_psd_get_certificate_sync (PM_PSD (second), &error);
+    g_assert_no_error (error);
+    g_assert_true (g_file_set_contents (second_cert,
+                                        g_bytes_get_data (second_certificate, NULL),
+                                        (gssize) g_bytes_get_size (second_certificate),
+                                        &error));
+    g_assert_cmpint (run_tool (&out, "postmeter-verify", png, "--certificate", second_cert,
+                               "--provider-key", provider_pub, NULL), ==, 1);
+    g_assert_nonnull (strstr (out, "NOT VALID"));
+    g_clear_pointer (&out, g_free);
+  }
+
+  /* A key file that is not a key, and a certificate without the provider's key. */
+  g_assert_cmpint (run_tool (NULL, "postmeter-verify", png, "--key", block_path, NULL), ==, 2);
+  g_assert_cmpint (run_tool (NULL, "postmeter-verify", png, "--certificate", certificate_path,
+                             NULL), ==, 2);
+
+  /* The raw payload, as a data center receives it: good, then with one bit changed. */
+  {
+    g_autofree char *payload_path = in_work ("indicium.bin");
+    g_autofree char *expected_r = NULL;
+    guint8 *copy = g_memdup2 (g_bytes_get_data (debit->indicium, NULL), PM_INDICIUM_LENGTH);
+
+    g_assert_true (g_file_set_contents (payload_path, (const char *) copy,
+                                        PM_INDICIUM_LENGTH, &error));
+    g_assert_cmpint (run_tool (&out, "postmeter-verify", "--payload", payload_path, "--key",
+                               psd_pub, NULL), ==, 0);
+    expected_r = g_strdup_printf ("signature r          %02x%02x%02x", copy[46], copy[47],
+                                  copy[48]);
+    g_assert_nonnull (strstr (out, expected_r));
+    g_clear_pointer (&out, g_free);
+
+    copy[45] ^= 0x01;     /* the specimen flag itself */
+    g_assert_true (g_file_set_contents (payload_path, (const char *) copy,
+                                        PM_INDICIUM_LENGTH, &error));
+    g_assert_cmpint (run_tool (&out, "postmeter-verify", "--payload", payload_path, "--key",
+                               psd_pub, NULL), ==, 1);
+    g_assert_nonnull (strstr (out, "NOT VALID"));
+    g_clear_pointer (&out, g_free);
+    g_free (copy);
+  }
+
   /* No symbol at all, and no such file: unreadable. */
   {
     cairo_surface_t *blank = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 200, 100);
@@ -208,10 +306,30 @@ test_provider_and_verify (void)
     cairo_surface_write_to_png (blank, blank_png);
     cairo_surface_destroy (blank);
   }
-  g_assert_cmpint (run_tool (NULL, "postmeter-verify", blank_png, "--key", psd_pub, NULL), ==,
+  g_assert_cmpint (run_tool (&out, "postmeter-verify", blank_png, "--key", psd_pub, NULL), ==,
                    2);
+  g_assert_nonnull (strstr (out, "UNREADABLE"));
+  g_clear_pointer (&out, g_free);
   g_assert_cmpint (run_tool (NULL, "postmeter-verify", "/nonexistent.png", "--key", psd_pub,
                              NULL), ==, 2);
+
+  /* A file that is not an image, and the piece's PNG cut short. */
+  {
+    g_autofree char *junk_png = in_work ("junk.png");
+    g_autofree char *cut_png = in_work ("cut.png");
+    g_autoptr(GBytes) whole = read_bytes (png);
+
+    g_assert_true (g_file_set_contents (junk_png, "not an image", -1, &error));
+    g_assert_cmpint (run_tool (&out, "postmeter-verify", junk_png, "--key", psd_pub, NULL),
+                     ==, 2);
+    g_assert_nonnull (strstr (out, "UNREADABLE"));
+    g_clear_pointer (&out, g_free);
+    g_assert_true (g_file_set_contents (cut_png, g_bytes_get_data (whole, NULL),
+                                        (gssize) g_bytes_get_size (whole) / 3, &error));
+    g_assert_cmpint (run_tool (&out, "postmeter-verify", cut_png, "--key", psd_pub, NULL),
+                     ==, 2);
+    g_clear_pointer (&out, g_free);
+  }
 }
 
 int

@@ -372,6 +372,61 @@ test_debit_print_verify (void)
   g_assert_cmpint (entry->ascending_after, ==, 730);
   g_assert_cmpuint (entry->date_of_mailing, ==, 20261203);
   g_assert_cmpmem (entry->indicium_digest, 32, digest, 32);
+
+  /* Every piece, whatever its value, class, destination and printer: read back from its
+   * PNG by libdmtx, the very bytes the PSD signed, verified, and marked a specimen in the
+   * payload and in print. */
+  {
+    static const PmMills postage[] = { 1, 78, 555, 999, 1000, 4150, 10235, 33333, 99999,
+                                       100000 };
+    static const double resolutions[] = { 203, 300, 600 };
+    PmMills used = 730;
+
+    for (guint i = 0; i < G_N_ELEMENTS (postage); i++)
+      {
+        g_autoptr(PmPsdDebitResult) piece = NULL;
+        g_autoptr(PmImpression) print = NULL;
+        g_autoptr(GBytes) read_back = NULL;
+        cairo_surface_t *image;
+        double dpi = resolutions[i % G_N_ELEMENTS (resolutions)];
+
+        request = request_for (postage[i], today_plus ((int) i));
+        request.rate_category = (guint16) (1 + i % PM_RATE_CATEGORY_LAST);
+        request.destination_zip = i % 3 == 0 ? 0 : 606011234 + i;
+        piece = pm_psd_debit_sync (psd, &request, &error);
+        g_assert_no_error (error);
+        used += postage[i];
+
+        print = pm_impression_new_postage (piece->indicium, &error);
+        g_assert_no_error (error);
+        g_assert_true (pm_impression_is_specimen (print));
+        g_assert_true (pm_impression_write_png (print, png, dpi, &error));
+        read_back = pm_indicium_scan_png (png, &error);
+        g_assert_no_error (error);
+        g_assert_true (g_bytes_equal (read_back, piece->indicium));
+        g_assert_true (pm_indicium_verify (g_bytes_get_data (read_back, NULL),
+                                           g_bytes_get_size (read_back), exported, &fields,
+                                           &error));
+        g_assert_no_error (error);
+        g_assert_cmpint (fields.postage, ==, postage[i]);
+        g_assert_cmpint (fields.ascending, ==, used);
+        g_assert_cmpint (fields.descending, ==, 500000 - used);
+        g_assert_cmpuint (fields.rate_category, ==, request.rate_category);
+        g_assert_cmpuint (fields.destination_zip, ==, request.destination_zip);
+        g_assert_cmpuint (fields.date_of_mailing, ==, request.date_of_mailing);
+        g_assert_cmpuint (fields.flags, ==, PM_INDICIUM_FLAG_SPECIMEN);
+
+        /* The reverse-print legend band across the top of the image. */
+        image = cairo_image_surface_create_from_png (png);
+        g_assert_cmpint (cairo_surface_status (image), ==, CAIRO_STATUS_SUCCESS);
+        cairo_surface_flush (image);
+        for (int x = 0; x < cairo_image_surface_get_width (image); x++)
+          g_assert_cmpuint (*(const guint32 *) (cairo_image_surface_get_data (image)
+                                                + 2 * cairo_image_surface_get_stride (image)
+                                                + 4 * x) & 0xff, <, 0x40);
+        cairo_surface_destroy (image);
+      }
+  }
 }
 
 typedef struct
@@ -843,8 +898,8 @@ test_damaged_state (void)
     g_assert_true (g_file_get_contents (key_path, &saved, NULL, &error));
     g_assert_true (g_file_set_contents (key_path, g_bytes_get_data (pem, NULL),
                                         (gssize) g_bytes_get_size (pem), &error));
-      expect_damaged (dir, "signing key");
-      g_assert_true (g_file_set_contents (key_path, saved, -1, &error));
+    expect_damaged (dir, "signing key");
+    g_assert_true (g_file_set_contents (key_path, saved, -1, &error));
   }
 
   /* Restored byte for byte, it works again: nothing was reset in between. */
@@ -865,8 +920,8 @@ test_damaged_state (void)
     g_clear_object (&psd);
     g_assert_true (g_file_set_contents (state_path, g_bytes_get_data (foreign, NULL),
                                         (gssize) g_bytes_get_size (foreign), &error));
-      expect_damaged (dir, "seal does not match");
-    }
+    expect_damaged (dir, "seal does not match");
+  }
 }
 
 
@@ -1136,7 +1191,9 @@ test_random_operations (void)
   guint32 last_date = 0;
   gboolean locked = FALSE;
   guint operations = g_test_slow () ? 10000 : 3000;
+  g_autoptr(PmSigningKey) forger = pm_signing_key_generate (&error);
 
+  g_assert_no_error (error);
   setup_clock ();
   psd = ready_psd (dir);
 
@@ -1164,6 +1221,31 @@ test_random_operations (void)
               g_assert_cmpint (result->entry.ascending_after, ==, used);
               pm_psd_debit_result_free (result);
             }
+          g_clear_error (&error);
+        }
+      else if (choice < 78)
+        {
+          /* Hostile refills: a forged signature, another PSD's, or a torn message. None
+           * may change anything, even with the right sequence number. */
+          g_autoptr(GBytes) good = make_refill (psd, sequence + 1, 1000);
+          g_autoptr(GBytes) bad = NULL;
+          int kind = g_rand_int_range (rand, 0, 3);
+          static const int expected[] = { PM_PSD_ERROR_BAD_SIGNATURE,
+                                          PM_PSD_ERROR_WRONG_DEVICE, PM_PSD_ERROR_INVALID };
+
+          if (kind == 0)
+            bad = make_refill_with (forger, pm_psd_get_serial (psd), sequence + 1, 1000);
+          else if (kind == 1)
+            bad = make_refill_with (provider_key, pm_psd_get_serial (psd) + 1, sequence + 1,
+                                    1000);
+          else
+            {
+              gint32 whole = (gint32) g_bytes_get_size (good);
+
+              bad = g_bytes_new_from_bytes (good, 0, (gsize) g_rand_int_range (rand, 0, whole));
+            }
+          g_assert_null (pm_psd_refill_sync (psd, bad, &error));
+          g_assert_error (error, PM_PSD_ERROR, expected[kind]);
           g_clear_error (&error);
         }
       else if (choice < 85)
@@ -1377,14 +1459,23 @@ run_child (const char *dir,
       if (status == NULL || status->lock_reason != PM_PSD_LOCK_NONE)
         return 5;
 
+      /* "B" lines say which operation starts, so the parent knows which one the kill
+       * interrupted. */
       if (status->descending < 100000 || g_rand_int_range (rand, 0, 10) == 0)
         {
           g_autoptr(GBytes) refill = make_refill (PM_PSD (psd),
                                                   status->last_refill_sequence + 1, 100000);
-          g_autoptr(PmPsdStatus) after = pm_psd_refill_sync (PM_PSD (psd), refill, &error);
+          g_autoptr(PmPsdStatus) after = NULL;
 
+          g_print ("B R\n");
+          fflush (stdout);
+          after = pm_psd_refill_sync (PM_PSD (psd), refill, &error);
           if (after == NULL)
-            g_clear_error (&error);
+            {
+              g_print ("E\n");
+              fflush (stdout);
+              g_clear_error (&error);
+            }
           else
             {
               g_print ("R %u %" G_GINT64_FORMAT "\n", after->last_refill_sequence,
@@ -1399,9 +1490,11 @@ run_child (const char *dir,
                                                    MAX (today_plus (g_rand_int_range (rand,
                                                                                       0, 2)),
                                                         status->last_date_used));
-          g_autoptr(PmPsdDebitResult) result = pm_psd_debit_sync (PM_PSD (psd), &request,
-                                                                  &error);
+          g_autoptr(PmPsdDebitResult) result = NULL;
 
+          g_print ("B D\n");
+          fflush (stdout);
+          result = pm_psd_debit_sync (PM_PSD (psd), &request, &error);
           if (result == NULL)
             return 6;
           g_print ("D %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %u\n",
@@ -1444,6 +1537,8 @@ test_crash_recovery (void)
   guint32 previous_sequence = 0;
   guint32 previous_date = 0;
   guint64 debits_seen = 0;
+  guint interrupted_debits = 0;
+  guint interrupted_refills = 0;
   guint rounds = g_test_slow () ? 200 : 60;
 
   g_assert_true (g_file_set_contents (key_path, g_bytes_get_data (pem, NULL),
@@ -1473,6 +1568,7 @@ test_crash_recovery (void)
       guint32 reported_date = 0;
       g_autoptr(GArray) reported = g_array_new (FALSE, FALSE, sizeof (PmPsdJournalEntry));
       gboolean by_hook = round % 2 == 0;
+      char in_flight;
 
       g_subprocess_launcher_setenv (launcher, "POSTMETER_FAKE_TIME", now, TRUE);
       if (by_hook)
@@ -1501,11 +1597,17 @@ test_crash_recovery (void)
       g_assert_cmpint (g_subprocess_get_term_sig (child), ==, SIGKILL);
 
       lines = g_strsplit (out, "\n", -1);
+      in_flight = 0;
       for (guint i = 0; lines[i] != NULL; i++)
         {
           guint64 a;
           gint64 b;
           guint32 c;
+
+          if (g_str_has_prefix (lines[i], "B "))
+            in_flight = lines[i][2];
+          else if (lines[i][0] != '\0')
+            in_flight = 0;
 
           if (sscanf (lines[i], "D %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %u", &a, &b,
                       &c) == 3)
@@ -1527,6 +1629,9 @@ test_crash_recovery (void)
       g_assert_no_error (error);
       g_assert_cmpint (status->lock_reason, ==, PM_PSD_LOCK_NONE);
       assert_balanced (status);
+      /* The control sum is exactly the refills applied: $500 at first, then $100 each. */
+      g_assert_cmpint (status->control_sum, ==,
+                       500000 + 100000 * (PmMills) (status->last_refill_sequence - 1));
 
       /* Nothing went backwards, and at most the one operation in flight was kept
        * without being reported. */
@@ -1566,6 +1671,20 @@ test_crash_recovery (void)
           g_assert_true (found);
         }
 
+      /* A debit cut off is either wholly kept (the next piece, in the journal) or wholly
+       * lost; a refill cut off is either applied once or not at all. */
+      if (in_flight == 'D')
+        {
+          interrupted_debits++;
+          g_assert_cmpuint (status->piece_count, <=, MAX (reported_pieces, previous_pieces) + 1);
+        }
+      else if (in_flight == 'R')
+        {
+          interrupted_refills++;
+          g_assert_cmpuint (status->last_refill_sequence, <=,
+                            MAX (reported_sequence, previous_sequence) + 1);
+        }
+
       previous_pieces = status->piece_count;
       previous_ar = status->ascending;
       previous_sequence = status->last_refill_sequence;
@@ -1576,7 +1695,12 @@ test_crash_recovery (void)
   g_test_message ("after %u crashes: %" G_GUINT64_FORMAT " pieces (%" G_GUINT64_FORMAT
                   " reported by the children), refill sequence %u",
                   rounds, previous_pieces, debits_seen, previous_sequence);
+  g_test_message ("killed inside %u debits and %u refills", interrupted_debits,
+                  interrupted_refills);
   g_assert_cmpuint (previous_pieces, >, 0);
+  /* About a third of the operations are refills: over these rounds both kinds are cut off. */
+  g_assert_cmpuint (interrupted_debits, >, 0);
+  g_assert_cmpuint (interrupted_refills, >, 0);
 }
 
 int
