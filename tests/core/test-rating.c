@@ -16,15 +16,19 @@ typedef struct
 /* Test zone chart: the destination ZIP "0000N" is in zone N. */
 static gboolean
 test_zone_lookup (PmZoneChart *chart,
+                  PmMailClass  mail_class,
                   const char  *origin,
                   const char  *destination,
                   guint       *out_zone,
+                  guint       *out_flags,
                   GError     **error)
 {
+  *out_flags = 0;
   if (strlen (destination) != 5 || strncmp (destination, "0000", 4) != 0
       || destination[4] < '1' || destination[4] > '9')
     {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "no zone for %s", destination);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "Destination ZIP: no zone for %s",
+                   destination);
       return FALSE;
     }
   *out_zone = (guint) (destination[4] - '0');

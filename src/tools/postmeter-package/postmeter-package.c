@@ -245,12 +245,15 @@ run_verify (const char *path)
 
 static gboolean
 fixed_zone (PmZoneChart *chart,
+            PmMailClass  mail_class,
             const char  *origin,
             const char  *destination,
             guint       *out_zone,
+            guint       *out_flags,
             GError     **error)
 {
   *out_zone = (guint) zone_override;
+  *out_flags = 0;
   return TRUE;
 }
 
