@@ -711,6 +711,124 @@ test_quote_text (Fixture       *fixture,
   g_assert_nonnull (strstr (text, "$16.85"));
 }
 
+/* Zones from the shipped zone charts: origin and destination ZIP Codes decide the price. */
+static void
+test_zone_chart (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  static const struct
+  {
+    PmMailClass mail_class;
+    const char *weight;
+    const char *destination;
+    guint       zone;
+    PmMills     total;
+  } cases[] = {
+    /* From 60601, holiday prices from 5 Oct 2025 (postal.md section 7). */
+    { PM_MAIL_CLASS_PRIORITY_MAIL, "1 lb", "60614", 1, 10450 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL, "1 lb", "46201", 2, 10900 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL, "1 lb", "10001", 5, 13000 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL, "1 lb", "94105-1804", 8, 16600 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL, "1 lb", "96960", 9, 32600 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL, "70 lb", "80202", 5, 144350 },
+    { PM_MAIL_CLASS_GROUND_ADVANTAGE, "4 oz", "60614", 1, 7200 },
+    { PM_MAIL_CLASS_GROUND_ADVANTAGE, "113 g", "46201", 2, 7250 },
+    { PM_MAIL_CLASS_GROUND_ADVANTAGE, "1 lb", "10001", 5, 10650 },
+    { PM_MAIL_CLASS_GROUND_ADVANTAGE, "0.45 kg", "94105", 8, 12450 },
+    { PM_MAIL_CLASS_GROUND_ADVANTAGE, "70 lb", "96939", 9, 177800 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL_EXPRESS, "8 oz", "60614", 1, 32500 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL_EXPRESS, "8 oz", "46350", 1, 32500 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL_EXPRESS, "8 oz", "80202", 5, 40800 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL_EXPRESS, "8 oz", "99501", 8, 49800 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL_EXPRESS, "8 oz", "96960", 9, 65550 },
+  };
+  g_autoptr (PmZoneChart) chart = pm_zone_chart_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *zones = NULL;
+  PmRateRequest request;
+
+  zones = g_build_filename (g_getenv ("POSTMETER_SOURCE_ROOT"), "data", "zones", NULL);
+  g_assert_true (pm_zone_chart_load_directory (chart, zones, &error));
+  g_assert_no_error (error);
+  pm_rating_set_zones (fixture->rating, chart);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto (PmQuote) quote = { 0 };
+      PmWeight weight;
+
+      g_assert_true (pm_weight_parse (cases[i].weight, &weight, NULL));
+      request = make_request (cases[i].mail_class, PM_SHAPE_PARCEL, weight, 20251201);
+      request.destination_zip = cases[i].destination;
+      if (!pm_rating_quote (fixture->rating, &request, &quote, &error))
+        g_error ("%s to %s: %s", cases[i].weight, cases[i].destination, error->message);
+      g_assert_cmpuint (quote.zone, ==, cases[i].zone);
+      g_assert_cmpint (quote.total, ==, cases[i].total);
+      /* The shipped charts are from 2018, and every zoned quote says so. */
+      g_assert_true (quote.warnings & PM_QUOTE_WARNING_ZONE_CHART_OLD);
+      g_assert_true (quote.zone_flags & PM_ZONE_FLAG_NOT_CURRENT);
+      /* 969 is marked "+": its 5-digit exceptions are not in the 2018 chart. */
+      g_assert_cmpint (!!(quote.warnings & PM_QUOTE_WARNING_ZONE_EXCEPTIONS), ==,
+                       g_str_has_prefix (cases[i].destination, "969"));
+    }
+
+  /* The quote text carries the zone and the warnings. */
+  {
+    g_auto (PmQuote) quote = { 0 };
+    g_autofree char *text = NULL;
+
+    request.destination_zip = "96960";
+    g_assert_true (pm_rating_quote (fixture->rating, &request, &quote, NULL));
+    text = pm_quote_to_string (&quote);
+    g_assert_nonnull (strstr (text, "zone 9"));
+    g_assert_nonnull (strstr (text, "older USPS zone chart"));
+    g_assert_nonnull (strstr (text, "zone of their own"));
+  }
+
+  /* A letter needs no zone, so no destination. */
+  request = make_request (PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_LETTER,
+                          pm_weight_make (1, 0, PM_WEIGHT_UNIT_OUNCE), 20251201);
+  g_assert_cmpint (quote_total (fixture, &request), ==, 740);
+
+  /* Missing, malformed and unknown destinations, and an origin without a chart. */
+  request = make_request (PM_MAIL_CLASS_PRIORITY_MAIL, PM_SHAPE_PARCEL,
+                          pm_weight_make (1, 0, PM_WEIGHT_UNIT_POUND), 20251201);
+  expect_error (fixture, &request, PM_RATING_ERROR_DESTINATION_REQUIRED,
+                "Destination ZIP: Priority Mail is priced by zone; enter the destination ZIP");
+  request.destination_zip = "";
+  expect_error (fixture, &request, PM_RATING_ERROR_DESTINATION_REQUIRED, "Destination ZIP");
+  request.destination_zip = "9410";
+  expect_error (fixture, &request, PM_RATING_ERROR_ZONE,
+                "Destination ZIP: “9410” has 4 digits; a ZIP Code has 5");
+  request.destination_zip = "941O5";
+  expect_error (fixture, &request, PM_RATING_ERROR_ZONE,
+                "Destination ZIP: “941O5” is not a ZIP Code");
+  request.destination_zip = "00201";
+  expect_error (fixture, &request, PM_RATING_ERROR_ZONE,
+                "Destination ZIP: 00201 is not in the zone chart for origin 606");
+  request.destination_zip = "94105";
+  request.origin_zip = "12345";
+  expect_error (fixture, &request, PM_RATING_ERROR_ZONE,
+                "Origin ZIP: no zone chart is installed for origin 123");
+  request.origin_zip = "";
+  expect_error (fixture, &request, PM_RATING_ERROR_ORIGIN_REQUIRED, "Origin ZIP");
+
+  /* Too heavy for a flat: the suggestions are priced through the chart too. */
+  request = make_request (PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_FLAT,
+                          pm_weight_make (131, -1, PM_WEIGHT_UNIT_OUNCE), 20251201);
+  request.destination_zip = "10001";
+  expect_error (fixture, &request, PM_RATING_ERROR_TOO_HEAVY,
+                "As a USPS Ground Advantage parcel it costs $10.65. As Priority Mail it "
+                "costs $13.00.");
+
+  /* Without a chart, zoned classes cannot be priced, and say so. */
+  pm_rating_set_zones (fixture->rating, NULL);
+  request = make_request (PM_MAIL_CLASS_PRIORITY_MAIL, PM_SHAPE_PARCEL,
+                          pm_weight_make (1, 0, PM_WEIGHT_UNIT_POUND), 20251201);
+  request.destination_zip = "94105";
+  expect_error (fixture, &request, PM_RATING_ERROR_ZONE, "no zone chart is installed");
+}
+
 /* A package that is refused leaves the installed one in force. */
 static void
 test_older_package_refused (Fixture       *fixture,
@@ -755,6 +873,7 @@ main (int   argc,
   ADD ("first-class/letter-breaks", test_first_class_letters);
   ADD ("first-class/cards-flats-international", test_first_class_cards_flats);
   ADD ("shipping/zones", test_shipping_zones);
+  ADD ("shipping/zone-chart", test_zone_chart);
   ADD ("units/same-piece-same-price", test_same_piece_same_price);
   ADD ("dates/effective", test_effective_dates);
   ADD ("limits/weight-zip", test_limits);
