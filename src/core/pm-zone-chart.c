@@ -876,7 +876,8 @@ pm_zone_chart_add_exception (PmZoneChart *self,
   if (zip3 < 0 || self->origins[zip3] == NULL)
     {
       g_set_error (error, PM_ZONE_CHART_ERROR, PM_ZONE_CHART_ERROR_UNKNOWN_ORIGIN,
-                   "no chart for origin “%s” is loaded", origin_zip3 != NULL ? origin_zip3 : "");
+                   "no chart for origin “%s” is loaded",
+                   origin_zip3 != NULL ? origin_zip3 : "");
       return FALSE;
     }
   start = parse_digits (destination_start, strlen (destination_start), 5);
