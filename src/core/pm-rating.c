@@ -527,6 +527,25 @@ suggest_bigger (Rater *rater)
                    "into lighter pieces.");
 }
 
+/* What to do with a parcel above a class's length plus girth (postal.md section 8: USPS
+ * Ground Advantage takes up to 130 in, above 108 in at its oversized price; Priority Mail
+ * up to 108 in). */
+#define OVERSIZED_MAX_LENGTH_GIRTH (130 * MILS_PER_INCH)
+
+static const char *
+oversize_advice (Rater   *rater,
+                 guint64  length_girth)
+{
+  if (length_girth > OVERSIZED_MAX_LENGTH_GIRTH)
+    return " No USPS class takes a parcel above 130 in length plus girth; make it smaller "
+           "or split it.";
+  if (rater->mail_class == PM_MAIL_CLASS_GROUND_ADVANTAGE)
+    return " USPS Ground Advantage takes it up to 130 in at the oversized price, which this "
+           "rate package does not have; key in the postage from the current USPS price list.";
+  return " Only USPS Ground Advantage takes parcels up to 130 in, at its oversized price; "
+         "send it that way and key in the postage from the current USPS price list.";
+}
+
 static gboolean
 check_size (Rater               *rater,
             const PmRateProduct *product,
@@ -572,7 +591,8 @@ check_size (Rater               *rater,
 
           g_set_error (error, PM_RATING_ERROR, PM_RATING_ERROR_TOO_LARGE,
                        "Size: length plus girth is %s, above the %s this package prices "
-                       "for %s", text_actual, text_limit, what);
+                       "for %s.%s", text_actual, text_limit, what,
+                       oversize_advice (rater, length_girth));
           return FALSE;
         }
     }
@@ -718,17 +738,18 @@ static gint64
 dimensional_picograms (Rater               *rater,
                        const PmRateProduct *product)
 {
-  guint64 volume = 1;
-  guint64 pounds;
-  guint64 numerator;
-  guint64 denominator;
+  unsigned __int128 volume = 1;
+  unsigned __int128 pounds;
+  unsigned __int128 numerator;
+  unsigned __int128 denominator;
 
   if (product->dim_divisor == 0 || !rater->measured)
     return 0;
 
-  /* Each side to the nearest inch, as the rule says. */
+  /* Each side to the nearest inch, as the rule says; 128 bits so no side, however
+   * absurd, can wrap the product. */
   for (int i = 0; i < 3; i++)
-    volume *= (rater->dims[i] + MILS_PER_INCH / 2) / MILS_PER_INCH;
+    volume *= ((guint64) rater->dims[i] + MILS_PER_INCH / 2) / MILS_PER_INCH;
   if (volume <= product->dim_threshold)
     return 0;
 
@@ -740,7 +761,7 @@ dimensional_picograms (Rater               *rater,
       denominator *= 1000;
     }
   pounds = numerator / denominator + (numerator % denominator != 0);
-  if (pounds > (guint64) (G_MAXINT64 / PM_PICOGRAMS_PER_POUND))
+  if (pounds > (unsigned __int128) (G_MAXINT64 / PM_PICOGRAMS_PER_POUND))
     return G_MAXINT64;
   return (gint64) pounds * PM_PICOGRAMS_PER_POUND;
 }
@@ -812,8 +833,12 @@ add_surcharges (Rater         *rater,
                 PmQuote       *quote,
                 GError       **error)
 {
-  guint64 volume = (guint64) rater->dims[0] * rater->dims[1] / MILS_PER_INCH * rater->dims[2]
-                   / MILS_PER_INCH / MILS_PER_INCH;
+  /* The volume in cubic thousandths of an inch, exactly: a parcel a hair above the
+   * threshold pays the fee; 128 bits because three 32-bit sides can pass 64. */
+  unsigned __int128 volume = (unsigned __int128) rater->dims[0] * rater->dims[1]
+                             * rater->dims[2];
+  const unsigned __int128 cubic_mils_per_inch = (unsigned __int128) MILS_PER_INCH
+                                                * MILS_PER_INCH * MILS_PER_INCH;
 
   for (guint i = 0; i < package->n_surcharges; i++)
     {
@@ -833,7 +858,7 @@ add_surcharges (Rater         *rater,
           applies = rater->measured && rater->dims[0] > s->threshold;
           break;
         case PM_SURCHARGE_VOLUME_OVER:
-          applies = rater->measured && volume > s->threshold;
+          applies = rater->measured && volume > s->threshold * cubic_mils_per_inch;
           break;
         default:
           applies = FALSE;
@@ -853,8 +878,9 @@ add_surcharges (Rater         *rater,
               || !(other->shapes & (1u << rater->shape))
               || !pm_rate_date_in_force (other->effective, other->ends, rater->request->date))
             continue;
-          other_applies = s->kind == PM_SURCHARGE_LENGTH_OVER ? rater->dims[0] > other->threshold
-                                                              : volume > other->threshold;
+          other_applies = s->kind == PM_SURCHARGE_LENGTH_OVER
+                          ? rater->dims[0] > other->threshold
+                          : volume > other->threshold * cubic_mils_per_inch;
           if (other_applies)
             applies = FALSE;
         }
