@@ -3,8 +3,9 @@
  * Installs the shipped, signed rate packages, then rates a mix that looks like a day in a
  * mailroom: mostly letters from a scale in tenths of an ounce or grams, some large
  * envelopes, some parcels with their sizes, a few with extra services. The parcels are
- * priced by zone from origin 60601 to real destination ZIP Codes through the shipped zone
- * charts (data/zones), some typed as ZIP+4, so the figure includes the zone lookups.
+ * priced by zone from origin 60601 to real destination ZIP Codes through the shipped,
+ * signed zone charts (data/zones), some typed as ZIP+4, so the figure includes the zone
+ * lookups.
  * Prints the median of several rounds, on one thread.
  *
  *   bench-rating [SOURCE_ROOT]
@@ -57,7 +58,7 @@ main (int   argc,
       return 1;
     }
   chart = pm_zone_chart_new ();
-  if (!pm_zone_chart_load_directory (chart, zones, &error))
+  if (!pm_zone_chart_install_directory (chart, zones, key, &error))
     {
       fprintf (stderr, "bench-rating: %s\n", error->message);
       return 1;

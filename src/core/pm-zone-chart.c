@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pm-address.h"
+#include "pm-package.h"
 
 G_DEFINE_QUARK (pm-zone-chart-error-quark, pm_zone_chart_error)
 
@@ -599,33 +600,149 @@ compare_names (gconstpointer a,
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
+static GPtrArray *list_chart_files (const char  *path,
+                                    GError     **error);
+
 gboolean
 pm_zone_chart_load_directory (PmZoneChart *self,
                               const char  *path,
                               GError     **error)
 {
-  g_autoptr (GDir) dir = NULL;
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
+  g_autoptr (GPtrArray) files = NULL;
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
+  files = list_chart_files (path, error);
+  if (files == NULL)
+    return FALSE;
+  for (guint i = 0; i < files->len; i++)
+    if (!pm_zone_chart_load_file (self, g_ptr_array_index (files, i), error))
+      return FALSE;
+  return TRUE;
+}
+
+/* ---- signed files ---- */
+
+char *
+pm_zone_chart_package_name (const char *origin_zip3)
+{
+  g_return_val_if_fail (parse_zip3 (origin_zip3) >= 0, NULL);
+
+  return g_strdup_printf ("zone-chart-%s", origin_zip3);
+}
+
+/* Loads into a scratch chart first, so a file whose Origin is not its name's is refused
+ * before it reaches this one. */
+static gboolean
+load_verified (PmZoneChart *self,
+               GBytes      *content,
+               const char  *name,
+               GError     **error)
+{
+  g_autoptr (PmZoneChart) scratch = pm_zone_chart_new ();
+  g_autofree char *expected = NULL;
+  guint zip3 = N_ZIP3;
+
+  if (!pm_zone_chart_load_data (scratch, g_bytes_get_data (content, NULL),
+                                g_bytes_get_size (content), error))
+    return FALSE;
+  for (guint o = 0; o < N_ZIP3 && zip3 == N_ZIP3; o++)
+    if (scratch->origins[o] != NULL)
+      zip3 = o;
+  expected = pm_zone_chart_package_name (scratch->origins[zip3]->origin);
+  if (strcmp (expected, name) != 0)
+    {
+      g_set_error (error, PM_ZONE_CHART_ERROR, PM_ZONE_CHART_ERROR_CONFLICT,
+                   "signed as “%s” but holds the chart of origin %s; it was not used", name,
+                   scratch->origins[zip3]->origin);
+      return FALSE;
+    }
+  if (self->origins[zip3] != NULL)
+    {
+      g_set_error (error, PM_ZONE_CHART_ERROR, PM_ZONE_CHART_ERROR_CONFLICT,
+                   "the chart for origin %s is already loaded", scratch->origins[zip3]->origin);
+      return FALSE;
+    }
+  self->origins[zip3] = g_steal_pointer (&scratch->origins[zip3]);
+  return TRUE;
+}
+
+gboolean
+pm_zone_chart_install_file (PmZoneChart *self,
+                            const char  *path,
+                            PmVerifyKey *trusted_key,
+                            GError     **error)
+{
+  g_autofree char *base = NULL;
+  g_autofree char *name = NULL;
+  g_autoptr (GBytes) content = NULL;
+  PmPackagePolicy policy = {
+    .content_type = PM_ZONE_CHART_CONTENT_TYPE,
+    .max_length = PM_ZONE_CHART_MAX_BYTES,
+  };
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (trusted_key != NULL, FALSE);
+
+  base = g_path_get_basename (path);
+  if (!g_str_has_suffix (base, ".txt"))
+    {
+      g_set_error (error, PM_ZONE_CHART_ERROR, PM_ZONE_CHART_ERROR_MALFORMED,
+                   "%s: a zone chart file is named zone-chart-NNN.txt", base);
+      return FALSE;
+    }
+  name = g_strndup (base, strlen (base) - strlen (".txt"));
+  policy.name = name;
+
+  content = pm_package_load_file (path, trusted_key, &policy, NULL, error);
+  if (content == NULL || !load_verified (self, content, name, error))
+    {
+      g_prefix_error (error, "%s: ", base);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static GPtrArray *
+list_chart_files (const char  *path,
+                  GError     **error)
+{
+  g_autoptr (GDir) dir = NULL;
+  GPtrArray *names;
+  const char *name;
+
   dir = g_dir_open (path, 0, error);
   if (dir == NULL)
-    return FALSE;
+    return NULL;
+  names = g_ptr_array_new_with_free_func (g_free);
   while ((name = g_dir_read_name (dir)) != NULL)
     if (g_str_has_prefix (name, "zone-chart-") && g_str_has_suffix (name, ".txt"))
-      g_ptr_array_add (names, g_strdup (name));
+      g_ptr_array_add (names, g_build_filename (path, name, NULL));
+  /* Directory order is arbitrary; load in name order so errors are reproducible. */
   g_ptr_array_sort (names, compare_names);
+  return names;
+}
 
-  for (guint i = 0; i < names->len; i++)
-    {
-      g_autofree char *file = g_build_filename (path, g_ptr_array_index (names, i), NULL);
+gboolean
+pm_zone_chart_install_directory (PmZoneChart *self,
+                                 const char  *path,
+                                 PmVerifyKey *trusted_key,
+                                 GError     **error)
+{
+  g_autoptr (GPtrArray) files = NULL;
 
-      if (!pm_zone_chart_load_file (self, file, error))
-        return FALSE;
-    }
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (trusted_key != NULL, FALSE);
+
+  files = list_chart_files (path, error);
+  if (files == NULL)
+    return FALSE;
+  for (guint i = 0; i < files->len; i++)
+    if (!pm_zone_chart_install_file (self, g_ptr_array_index (files, i), trusted_key, error))
+      return FALSE;
   return TRUE;
 }
 

@@ -13,6 +13,11 @@
  * data files in data/zones (format in data/zones/README.md, written by postmeter-zones)
  * or straight from the public zone-chart CSV layout.
  *
+ * On a meter, charts are installed with pm_zone_chart_install_directory(): each file is a
+ * signed package (pm-package.h, name "zone-chart-606") and is read only once its detached
+ * signature, length, hash and expiry are checked. The load functions are for data already
+ * verified and for the tools that make the files.
+ *
  * Load everything before sharing a chart: once it is given to a PmRating or another
  * thread it must not change, and then lookups may run on any thread.
  */
@@ -21,6 +26,7 @@
 #include <glib.h>
 
 #include "pm-rate-package.h"
+#include "pm-signature.h"
 
 G_BEGIN_DECLS
 
@@ -48,6 +54,9 @@ typedef enum
   /* The chart is not the one USPS publishes now (the shipped charts are from 2018). */
   PM_ZONE_FLAG_NOT_CURRENT = 1 << 3,
 } PmZoneFlags;
+
+/* The content type the signature of a zone chart data file names. */
+#define PM_ZONE_CHART_CONTENT_TYPE "application/vnd.postmeter.zone-chart+text"
 
 /* Zones are 1 to 9. */
 #define PM_ZONE_MAX 9
@@ -87,6 +96,20 @@ gboolean     pm_zone_chart_load_file        (PmZoneChart  *self,
 gboolean     pm_zone_chart_load_directory   (PmZoneChart  *self,
                                              const char   *path,
                                              GError      **error);
+/* The same for signed files: zone-chart-606.txt is used only if zone-chart-606.txt.sig
+ * is the trusted key's signature over its exact bytes, under the name "zone-chart-606",
+ * unexpired, and the file's Origin is 606. Nothing is parsed before the signature holds;
+ * a refused file changes nothing and its name is in the error. */
+gboolean     pm_zone_chart_install_file     (PmZoneChart  *self,
+                                             const char   *path,
+                                             PmVerifyKey  *trusted_key,
+                                             GError      **error);
+gboolean     pm_zone_chart_install_directory (PmZoneChart *self,
+                                              const char  *path,
+                                              PmVerifyKey *trusted_key,
+                                              GError     **error);
+/* "zone-chart-606": the name a chart's signature carries. */
+char        *pm_zone_chart_package_name     (const char   *origin_zip3);
 
 /* The public zone-chart CSV layout (shared/data/usps-zone-chart-2018.csv: origin_zip,
  * dest_zip_start, dest_zip_end, zone, modifier_1, modifier_2, header first). origins is

@@ -2,18 +2,22 @@
  *
  *   postmeter-zones import --csv CHART.csv --published YYYY-MM --source TEXT [--current]
  *                          --out DIR ORIGIN...
- *   postmeter-zones lookup --zones DIR [--class CLASS] FROM-ZIP TO-ZIP
- *   postmeter-zones list --zones DIR
+ *   postmeter-zones sign --key PRIVATE.key --expires YYYY-MM-DD [--version N] FILE...
+ *   postmeter-zones lookup --zones DIR [--key PUBLIC.pub] [--class CLASS] FROM-ZIP TO-ZIP
+ *   postmeter-zones list --zones DIR [--key PUBLIC.pub]
  *
  * import reads the public zone-chart CSV layout (origin_zip, dest_zip_start, dest_zip_end,
  * zone, modifier_1, modifier_2) and writes one data file per origin,
  * DIR/zone-chart-ORIGIN.txt, in the format data/zones/README.md describes. Files are
- * written only once the whole CSV has been read without fault. A command-line tool, so it
- * prints.
+ * written only once the whole CSV has been read without fault. sign writes FILE.sig, the
+ * detached signature a meter checks before it reads a chart (the name it signs is
+ * "zone-chart-ORIGIN", from the file's own Origin line). With --key, lookup and list use
+ * only correctly signed files. A command-line tool, so it prints.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "pm-package.h"
 #include "pm-zone-chart.h"
 
 static char *csv_path;
@@ -23,6 +27,9 @@ static char *out_dir;
 static char *zones_dir;
 static char *class_text = "priority-mail";
 static gboolean current;
+static char *key_path;
+static char *expires_text;
+static gint version = 1;
 
 static const GOptionEntry entries[] = {
   { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path, "Zone chart in the public CSV layout",
@@ -36,6 +43,10 @@ static const GOptionEntry entries[] = {
     "DIR" },
   { "class", 0, 0, G_OPTION_ARG_STRING, &class_text, "Class, for class-only exceptions",
     "CLASS" },
+  { "key", 0, 0, G_OPTION_ARG_FILENAME, &key_path, "Private key (sign) or public key",
+    "FILE" },
+  { "expires", 0, 0, G_OPTION_ARG_STRING, &expires_text, "Signature expiry", "YYYY-MM-DD" },
+  { "version", 0, 0, G_OPTION_ARG_INT, &version, "Version the signature states", "N" },
   { NULL }
 };
 
@@ -54,8 +65,11 @@ usage (void)
            "Usage:\n"
            "  postmeter-zones import --csv CHART.csv --published YYYY-MM --source TEXT\n"
            "      [--current] --out DIR ORIGIN...\n"
-           "  postmeter-zones lookup --zones DIR [--class CLASS] FROM-ZIP TO-ZIP\n"
-           "  postmeter-zones list --zones DIR\n");
+           "  postmeter-zones sign --key PRIVATE.key --expires YYYY-MM-DD [--version N]\n"
+           "      FILE...\n"
+           "  postmeter-zones lookup --zones DIR [--key PUBLIC.pub] [--class CLASS]\n"
+           "      FROM-ZIP TO-ZIP\n"
+           "  postmeter-zones list --zones DIR [--key PUBLIC.pub]\n");
   return 2;
 }
 
@@ -103,6 +117,88 @@ run_import (char **origins)
 }
 
 static int
+run_sign (char **files)
+{
+  g_autoptr (PmSigningKey) key = NULL;
+  g_autoptr (GDateTime) expires = NULL;
+  g_autofree char *iso = NULL;
+  g_autofree char *pem = NULL;
+  gsize pem_length = 0;
+  GError *error = NULL;
+
+  if (key_path == NULL || expires_text == NULL || files[0] == NULL || version < 1)
+    return usage ();
+  iso = g_strconcat (expires_text, "T00:00:00Z", NULL);
+  expires = g_date_time_new_from_iso8601 (iso, NULL);
+  if (expires == NULL)
+    {
+      fprintf (stderr, "postmeter-zones: --expires wants a date like 2030-01-01\n");
+      return 2;
+    }
+  if (!g_file_get_contents (key_path, &pem, &pem_length, &error))
+    return fail (error);
+  key = pm_signing_key_new_from_pem (pem, pem_length, &error);
+  if (key == NULL)
+    return fail (error);
+
+  for (guint i = 0; files[i] != NULL; i++)
+    {
+      g_autoptr (PmZoneChart) chart = pm_zone_chart_new ();
+      g_autoptr (GBytes) content = NULL;
+      g_autoptr (GBytes) signature = NULL;
+      g_auto (GStrv) origins = NULL;
+      g_autofree char *name = NULL;
+      g_autofree char *file_name = NULL;
+      g_autofree char *base = g_path_get_basename (files[i]);
+      g_autofree char *signature_path = g_strconcat (files[i], ".sig", NULL);
+      char *data = NULL;
+      gsize length = 0;
+
+      /* A chart that does not read, or whose file name is not its origin's, is not
+       * signed: the meter would refuse it. */
+      if (!g_file_get_contents (files[i], &data, &length, &error))
+        return fail (error);
+      content = g_bytes_new_take (data, length);
+      if (!pm_zone_chart_load_data (chart, data, length, &error))
+        {
+          g_prefix_error (&error, "%s: ", base);
+          return fail (error);
+        }
+      origins = pm_zone_chart_list_origins (chart);
+      name = pm_zone_chart_package_name (origins[0]);
+      file_name = g_strconcat (name, ".txt", NULL);
+      if (strcmp (base, file_name) != 0)
+        {
+          fprintf (stderr, "postmeter-zones: %s holds origin %s; name it %s\n", base,
+                   origins[0], file_name);
+          return 1;
+        }
+
+      signature = pm_package_sign (key, name, PM_ZONE_CHART_CONTENT_TYPE, (guint) version,
+                                   g_date_time_to_unix (expires), content, &error);
+      if (signature == NULL
+          || !g_file_set_contents (signature_path, g_bytes_get_data (signature, NULL),
+                                   g_bytes_get_size (signature), &error))
+        return fail (error);
+      printf ("Signed %s version %d: %s\n", name, version, signature_path);
+    }
+  return 0;
+}
+
+/* The charts of a folder: signed ones only when a public key is given. */
+static gboolean
+load_charts (PmZoneChart  *chart,
+             GError      **error)
+{
+  g_autoptr (PmVerifyKey) key = NULL;
+
+  if (key_path == NULL)
+    return pm_zone_chart_load_directory (chart, zones_dir, error);
+  key = pm_package_load_key (key_path, error);
+  return key != NULL && pm_zone_chart_install_directory (chart, zones_dir, key, error);
+}
+
+static int
 run_lookup (const char *from,
             const char *to)
 {
@@ -114,7 +210,7 @@ run_lookup (const char *from,
 
   if (zones_dir == NULL || !pm_mail_class_from_string (class_text, &mail_class))
     return usage ();
-  if (!pm_zone_chart_load_directory (chart, zones_dir, &error)
+  if (!load_charts (chart, &error)
       || !pm_zone_chart_lookup (chart, mail_class, from, to, &zone, &flags, &error))
     return fail (error);
 
@@ -139,7 +235,7 @@ run_list (void)
 
   if (zones_dir == NULL)
     return usage ();
-  if (!pm_zone_chart_load_directory (chart, zones_dir, &error))
+  if (!load_charts (chart, &error))
     return fail (error);
   origins = pm_zone_chart_list_origins (chart);
   for (guint i = 0; origins[i] != NULL; i++)
@@ -168,6 +264,8 @@ main (int   argc,
 
   if (strcmp (command, "import") == 0)
     return run_import (argv + 2);
+  if (strcmp (command, "sign") == 0)
+    return run_sign (argv + 2);
   if (strcmp (command, "lookup") == 0 && argc == 4)
     return run_lookup (argv[2], argv[3]);
   if (strcmp (command, "list") == 0 && argc == 2)

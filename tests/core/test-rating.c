@@ -743,12 +743,18 @@ test_zone_chart (Fixture       *fixture,
     { PM_MAIL_CLASS_PRIORITY_MAIL_EXPRESS, "8 oz", "96960", 9, 65550 },
   };
   g_autoptr (PmZoneChart) chart = pm_zone_chart_new ();
+  g_autoptr (PmVerifyKey) key = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *zones = NULL;
+  g_autofree char *key_path = NULL;
   PmRateRequest request;
 
   zones = g_build_filename (g_getenv ("POSTMETER_SOURCE_ROOT"), "data", "zones", NULL);
-  g_assert_true (pm_zone_chart_load_directory (chart, zones, &error));
+  key_path = g_build_filename (g_getenv ("POSTMETER_SOURCE_ROOT"), "data", "keys",
+                               "demo-provider.pub", NULL);
+  key = pm_package_load_key (key_path, &error);
+  g_assert_no_error (error);
+  g_assert_true (pm_zone_chart_install_directory (chart, zones, key, &error));
   g_assert_no_error (error);
   pm_rating_set_zones (fixture->rating, chart);
 

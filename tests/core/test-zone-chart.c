@@ -4,22 +4,38 @@
  * (shared/data/usps-zone-chart-2018.csv), not read back from the data files. Exceptions,
  * the importer and the data file reader are checked with small charts written here.
  */
+#include "pm-clock.h"
+#include "pm-package.h"
 #include "pm-zone-chart.h"
 
 #include <string.h>
 #include <glib/gstdio.h>
 
+static PmVerifyKey *
+demo_key (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_build_filename (g_getenv ("POSTMETER_SOURCE_ROOT"), "data", "keys",
+                                            "demo-provider.pub", NULL);
+  PmVerifyKey *key = pm_package_load_key (path, &error);
+
+  g_assert_no_error (error);
+  return key;
+}
+
+/* The shipped charts, each checked against its signature by the demo provider key. */
 static PmZoneChart *
 load_shipped (void)
 {
   g_autoptr (GError) error = NULL;
+  g_autoptr (PmVerifyKey) key = demo_key ();
   g_autofree char *dir = NULL;
   const char *root = g_getenv ("POSTMETER_SOURCE_ROOT");
   PmZoneChart *chart = pm_zone_chart_new ();
 
   g_assert_nonnull (root);
   dir = g_build_filename (root, "data", "zones", NULL);
-  g_assert_true (pm_zone_chart_load_directory (chart, dir, &error));
+  g_assert_true (pm_zone_chart_install_directory (chart, dir, key, &error));
   g_assert_no_error (error);
   return chart;
 }
@@ -472,6 +488,143 @@ test_load_errors (void)
   g_rmdir (dir);
 }
 
+/* A signed chart is used only as signed: each way of tampering is refused, names the
+ * file, and loads nothing. */
+static void
+expect_install_refused (PmVerifyKey *key,
+                        const char  *dir,
+                        const char  *file,
+                        GQuark       domain,
+                        gint         code)
+{
+  g_autoptr (PmZoneChart) chart = pm_zone_chart_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_auto (GStrv) origins = NULL;
+
+  g_assert_false (pm_zone_chart_install_file (chart, path, key, &error));
+  g_assert_error (error, domain, code);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, file));
+  origins = pm_zone_chart_list_origins (chart);
+  g_assert_cmpuint (g_strv_length (origins), ==, 0);
+}
+
+static void
+write_signed (PmSigningKey *key,
+              const char   *dir,
+              const char   *file,
+              const char   *name,
+              const char   *text,
+              gint64        expires)
+{
+  g_autoptr (GBytes) content = g_bytes_new (text, strlen (text));
+  g_autoptr (GBytes) signature = NULL;
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_autofree char *sig_path = g_strconcat (path, ".sig", NULL);
+
+  signature = pm_package_sign (key, name, PM_ZONE_CHART_CONTENT_TYPE, 1, expires, content,
+                               NULL);
+  g_assert_nonnull (signature);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  g_assert_true (g_file_set_contents (sig_path, g_bytes_get_data (signature, NULL),
+                                      g_bytes_get_size (signature), NULL));
+}
+
+static void
+write_file (const char *dir,
+            const char *name,
+            const char *suffix,
+            const char *text)
+{
+  g_autofree char *file = g_strconcat (name, suffix, NULL);
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+}
+
+static void
+test_signed (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PmVerifyKey) key = demo_key ();
+  g_autoptr (PmSigningKey) other = pm_signing_key_generate (NULL);
+  g_autoptr (PmVerifyKey) other_public = pm_signing_key_get_verify_key (other);
+  g_autofree char *dir = g_dir_make_tmp ("pm-zones-signed-XXXXXX", &error);
+  g_autofree char *source = g_build_filename (g_getenv ("POSTMETER_SOURCE_ROOT"), "data",
+                                              "zones", "zone-chart-606.txt", NULL);
+  g_autofree char *source_sig = g_strconcat (source, ".sig", NULL);
+  g_autofree char *shipped = g_build_filename (dir, "zone-chart-606.txt", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *signature = NULL;
+  g_autofree char *tampered = NULL;
+  g_autoptr (PmZoneChart) chart = pm_zone_chart_new ();
+  const gint64 expires = 1893456000;   /* 2030-01-01 */
+  static const char *const files[] = { "zone-chart-606.txt", "zone-chart-900.txt",
+                                       "zone-chart-100.txt", "zone-chart-200.txt",
+                                       "zone-chart-303.txt", "zone-chart-750.txt" };
+  char *row;
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (source, &text, NULL, NULL));
+  g_assert_true (g_file_get_contents (source_sig, &signature, NULL, NULL));
+
+  /* As shipped: accepted. */
+  write_file (dir, files[0], "", text);
+  write_file (dir, files[0], ".sig", signature);
+  g_assert_true (pm_zone_chart_install_file (chart, shipped, key, &error));
+  g_assert_no_error (error);
+  expect_zone (chart, PM_MAIL_CLASS_PRIORITY_MAIL, "60601", "96960", 9, OLD | MISSING);
+
+  /* One byte changed: the zone 5 row for 010 to 089 made zone 6. */
+  tampered = g_strdup (text);
+  row = strstr (tampered, "\n010 089 5\n");
+  g_assert_nonnull (row);
+  row[9] = '6';
+  write_file (dir, files[0], "", tampered);
+  expect_install_refused (key, dir, files[0], PM_PACKAGE_ERROR, PM_PACKAGE_ERROR_TAMPERED);
+
+  /* Renamed: the 606 chart and its signature as zone-chart-900.txt. */
+  write_file (dir, files[1], "", text);
+  write_file (dir, files[1], ".sig", signature);
+  expect_install_refused (key, dir, files[1], PM_PACKAGE_ERROR, PM_PACKAGE_ERROR_WRONG_NAME);
+
+  /* No signature. */
+  write_file (dir, files[2], "", text);
+  expect_install_refused (key, dir, files[2], PM_PACKAGE_ERROR, PM_PACKAGE_ERROR_STRIPPED);
+
+  /* Signed by a key the machine does not trust. */
+  write_signed (other, dir, files[3], "zone-chart-200", text, expires);
+  expect_install_refused (key, dir, files[3], PM_PACKAGE_ERROR, PM_PACKAGE_ERROR_WRONG_KEY);
+
+  /* Past its expiry: signed in 2019 to expire on 1 Jan 2020. */
+  pm_clock_set_override_us (G_GINT64_CONSTANT (1546300800) * G_USEC_PER_SEC);
+  write_signed (other, dir, files[4], "zone-chart-303", text, 1577836800);
+  pm_clock_clear_override ();
+  expect_install_refused (other_public, dir, files[4], PM_PACKAGE_ERROR,
+                          PM_PACKAGE_ERROR_EXPIRED);
+
+  /* Correctly signed under a name that is not its origin's: 606's chart as 750. */
+  write_signed (other, dir, files[5], "zone-chart-750", text, expires);
+  expect_install_refused (other_public, dir, files[5], PM_ZONE_CHART_ERROR,
+                          PM_ZONE_CHART_ERROR_CONFLICT);
+
+  /* A folder with a refused file stops there, naming it. */
+  g_assert_false (pm_zone_chart_install_directory (chart, dir, key, &error));
+  g_assert_error (error, PM_PACKAGE_ERROR, PM_PACKAGE_ERROR_STRIPPED);
+  g_assert_true (g_str_has_prefix (error->message, "zone-chart-100.txt: "));
+
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, files[i], NULL);
+      g_autofree char *sig_path = g_strconcat (path, ".sig", NULL);
+
+      g_unlink (path);
+      g_unlink (sig_path);
+    }
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -484,6 +637,7 @@ main (int   argc,
   g_test_add_func ("/core/zone-chart/csv/import", test_csv_import);
   g_test_add_func ("/core/zone-chart/csv/malformed", test_csv_malformed);
   g_test_add_func ("/core/zone-chart/load-errors", test_load_errors);
+  g_test_add_func ("/core/zone-chart/signed", test_signed);
 
   return g_test_run ();
 }

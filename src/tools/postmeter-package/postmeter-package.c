@@ -284,7 +284,7 @@ run_quote (void)
     {
       g_autoptr (PmZoneChart) chart = pm_zone_chart_new ();
 
-      if (!pm_zone_chart_load_directory (chart, zones_dir, &error))
+      if (!pm_zone_chart_install_directory (chart, zones_dir, key, &error))
         return fail (error);
       pm_rating_set_zones (rating, chart);
     }
