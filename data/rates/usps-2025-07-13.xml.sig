@@ -1,10 +1,10 @@
 Postmeter-Package-Signature: 1
 Name: usps-2025-07-13
 Content-Type: application/vnd.postmeter.rates+xml
-Version: 1
-Length: 27610
-SHA-256: 6245b5550b165ccb3cef2842ffc04a68de9899d364bac71b98be69082b9936ae
-Signed: 2026-12-03T22:09:04Z
+Version: 2
+Length: 28443
+SHA-256: 1c80bc678166e505d8823619f5bd768927846cd2a868ba394478ee608c004e99
+Signed: 2026-12-04T07:12:41Z
 Expires: 2030-01-01T00:00:00Z
 Key-Fingerprint: 48fe9d676fc60de9beb774605f328fe4574b6ea493a772dc48175364b4530e9a
-Signature: qDiDidNMBiwWgPBleaGEZIB1l765d8IK/9GHoIiPuJ+NJSwoDByPpLwgfoz+Bu9N1myOclcda7uCTaM15i1wRQ==
+Signature: 7pba1AHXI8ksYk8QUzTdZnKOmxGw/NcO492hwKS5X8N90CRmtnN6REA9wwusHAxtAMz7MCCBwH15+xewXNTZrg==

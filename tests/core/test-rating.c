@@ -259,7 +259,15 @@ test_first_class_cards_flats (Fixture       *fixture,
   static const Break international_2025[] = { { "1 oz", 1700, -1 } };
   /* 2026 flats: only 1 oz and 4 oz are published; 2 to 3 oz have no price. */
   static const Break flat_2026[] = { { "1 oz", 1690, -1 }, { "4 oz", 2560, -1 } };
-  static const Break flat_2025[] = { { "1 oz", 1630, -1 } };
+  /* 2025 flats, 1 to 13 oz (Notice 123 as transcribed in jeninh/theseus, see the
+   * package); above 13 oz a piece is no longer a flat. */
+  static const Break flat_2025[] = {
+    { "1 oz", 1630, 1900 }, { "2 oz", 1900, 2170 }, { "3 oz", 2170, 2440 },
+    { "4 oz", 2440, 2720 }, { "5 oz", 2720, 3000 }, { "6 oz", 3000, 3280 },
+    { "7 oz", 3280, 3560 }, { "8 oz", 3560, 3840 }, { "9 oz", 3840, 4140 },
+    { "10 oz", 4140, 4440 }, { "11 oz", 4440, 4740 }, { "12 oz", 4740, 5040 },
+    { "13 oz", 5040, -1 },
+  };
 
   check_breaks (fixture, PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_POSTCARD, D2025,
                 PM_PRICE_CHANNEL_METER, NULL, postcard_2025, G_N_ELEMENTS (postcard_2025));
@@ -270,6 +278,64 @@ test_first_class_cards_flats (Fixture       *fixture,
                 PM_PRICE_CHANNEL_METER, NULL, flat_2026, G_N_ELEMENTS (flat_2026));
   check_breaks (fixture, PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_FLAT, D2025,
                 PM_PRICE_CHANNEL_RETAIL, NULL, flat_2025, G_N_ELEMENTS (flat_2025));
+  /* A meter pays the retail flat price: there is no metered flat price. */
+  check_breaks (fixture, PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_FLAT, D2025,
+                PM_PRICE_CHANNEL_METER, NULL, flat_2025, G_N_ELEMENTS (flat_2025));
+  /* First-Class Mail did not change on 18 Jan 2026: the 2025 flats hold until 11 Jul 2026. */
+  check_breaks (fixture, PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_FLAT, 20260711,
+                PM_PRICE_CHANNEL_METER, NULL, flat_2025, G_N_ELEMENTS (flat_2025));
+}
+
+/* Where each price comes from shows in the quote's warnings. */
+static void
+test_first_class_sources (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_auto (PmQuote) quote = { 0 };
+  PmRateRequest request;
+
+  /* 1 oz metered letter, 2025: confirmed, no warning about the source. */
+  request = make_request (PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_LETTER,
+                          pm_weight_make (1, 0, PM_WEIGHT_UNIT_OUNCE), D2025);
+  g_assert_true (pm_rating_quote (fixture->rating, &request, &quote, NULL));
+  g_assert_cmpint (quote.total, ==, 740);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_SECONDARY_SOURCE);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_PROVISIONAL);
+  pm_quote_clear (&quote);
+
+  /* 2 oz metered: a transcription of Notice 123, secondary and no longer derived. */
+  request.piece.weight = pm_weight_make (2, 0, PM_WEIGHT_UNIT_OUNCE);
+  g_assert_true (pm_rating_quote (fixture->rating, &request, &quote, NULL));
+  g_assert_cmpint (quote.total, ==, 1030);
+  g_assert_true (quote.warnings & PM_QUOTE_WARNING_SECONDARY_SOURCE);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_PROVISIONAL);
+  pm_quote_clear (&quote);
+
+  /* 2 oz stamped is still 1 oz + $0.29, derived. */
+  request.channel = PM_PRICE_CHANNEL_RETAIL;
+  g_assert_true (pm_rating_quote (fixture->rating, &request, &quote, NULL));
+  g_assert_cmpint (quote.total, ==, 1070);
+  g_assert_true (quote.warnings & PM_QUOTE_WARNING_PROVISIONAL);
+  pm_quote_clear (&quote);
+
+  /* A 13 oz flat: secondary, from a complete table. */
+  request = make_request (PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_FLAT,
+                          pm_weight_make (13, 0, PM_WEIGHT_UNIT_OUNCE), D2025);
+  g_assert_true (pm_rating_quote (fixture->rating, &request, &quote, NULL));
+  g_assert_cmpint (quote.total, ==, 5040);
+  g_assert_true (quote.warnings & PM_QUOTE_WARNING_SECONDARY_SOURCE);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_PROVISIONAL);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_PARTIAL_TABLE);
+  pm_quote_clear (&quote);
+
+  /* The 2025 surcharge is secondary now, no longer provisional. */
+  request = make_request (PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_LETTER,
+                          pm_weight_make (1, 0, PM_WEIGHT_UNIT_OUNCE), D2025);
+  request.piece.flags = PM_PIECE_RIGID;
+  g_assert_true (pm_rating_quote (fixture->rating, &request, &quote, NULL));
+  g_assert_cmpint (quote.total, ==, 740 + 490);
+  g_assert_true (quote.warnings & PM_QUOTE_WARNING_SECONDARY_SOURCE);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_PROVISIONAL);
 }
 
 typedef struct
@@ -436,6 +502,9 @@ test_limits (Fixture       *fixture,
   expect_error (fixture, &request, PM_RATING_ERROR_TOO_HEAVY,
                 "3.6 oz is too heavy for a First-Class Mail letter (3.5 oz at most). As a "
                 "large envelope (flat) it costs $2.56.");
+  request.date = D2025;
+  expect_error (fixture, &request, PM_RATING_ERROR_TOO_HEAVY,
+                "As a large envelope (flat) it costs $2.44.");
 
   /* Too heavy for a flat: Ground Advantage or Priority Mail, priced when the ZIP is known. */
   request = make_request (PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_FLAT,
@@ -1073,14 +1142,16 @@ test_older_package_refused (Fixture       *fixture,
   g_assert_error (error, PM_RATE_PACKAGE_ERROR, PM_RATE_PACKAGE_ERROR_INVALID);
   g_clear_error (&error);
 
-  /* The same id and version replaces (a re-install); a version below would not. */
-  g_assert_cmpuint (pm_rating_get_installed_version (fixture->rating, "usps-2025-07-13"), ==, 1);
+  /* The same id and version replaces (a re-install); a version below would not. The
+   * shipped package is version 2 (the 2025 flats were added), so version 1 is older. */
+  g_assert_cmpuint (pm_rating_get_installed_version (fixture->rating, "usps-2025-07-13"), ==, 2);
   package = pm_rate_package_parse (older, strlen (older), &error);
   g_assert_no_error (error);
-  package->version = 0;
+  g_assert_cmpuint (package->version, ==, 1);
   g_assert_false (pm_rating_add_package (fixture->rating, package, &error));
   g_assert_error (error, PM_RATING_ERROR, PM_RATING_ERROR_OLDER_PACKAGE);
   g_assert_cmpint (quote_total (fixture, &request), ==, 740);
+  g_assert_cmpuint (pm_rating_get_installed_version (fixture->rating, "usps-2025-07-13"), ==, 2);
 }
 
 int
@@ -1093,6 +1164,7 @@ main (int   argc,
   g_test_add ("/core/rating/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("first-class/letter-breaks", test_first_class_letters);
   ADD ("first-class/cards-flats-international", test_first_class_cards_flats);
+  ADD ("first-class/sources", test_first_class_sources);
   ADD ("shipping/zones", test_shipping_zones);
   ADD ("shipping/zone-chart", test_zone_chart);
   ADD ("units/same-piece-same-price", test_same_piece_same_price);
