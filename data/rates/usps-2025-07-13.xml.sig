@@ -2,9 +2,9 @@ Postmeter-Package-Signature: 1
 Name: usps-2025-07-13
 Content-Type: application/vnd.postmeter.rates+xml
 Version: 2
-Length: 28443
-SHA-256: 1c80bc678166e505d8823619f5bd768927846cd2a868ba394478ee608c004e99
-Signed: 2026-12-04T07:12:41Z
+Length: 29095
+SHA-256: 44a3e604852720cc7daf826afca68324e51673d81bac58fdd94d8b9c7e265a22
+Signed: 2026-12-04T07:14:09Z
 Expires: 2030-01-01T00:00:00Z
 Key-Fingerprint: 48fe9d676fc60de9beb774605f328fe4574b6ea493a772dc48175364b4530e9a
-Signature: 7pba1AHXI8ksYk8QUzTdZnKOmxGw/NcO492hwKS5X8N90CRmtnN6REA9wwusHAxtAMz7MCCBwH15+xewXNTZrg==
+Signature: u7i0xAk90KrZmjtSL5h34LvAd9ncNGia3wG7M3+xdhjUicaeTbYTXT90qnSTgvb73QPSjKuPE84LxiJYFsqQPw==

@@ -259,8 +259,8 @@ test_first_class_cards_flats (Fixture       *fixture,
   static const Break international_2025[] = { { "1 oz", 1700, -1 } };
   /* 2026 flats: only 1 oz and 4 oz are published; 2 to 3 oz have no price. */
   static const Break flat_2026[] = { { "1 oz", 1690, -1 }, { "4 oz", 2560, -1 } };
-  /* 2025 flats, 1 to 13 oz (Notice 123 as transcribed in jeninh/theseus, see the
-   * package); above 13 oz a piece is no longer a flat. */
+  /* 2025 flats, 1 to 13 oz (Notice 123 as transcribed in two forks of hackclub/theseus,
+   * see the package); above 13 oz a piece is no longer a flat. */
   static const Break flat_2025[] = {
     { "1 oz", 1630, 1900 }, { "2 oz", 1900, 2170 }, { "3 oz", 2170, 2440 },
     { "4 oz", 2440, 2720 }, { "5 oz", 2720, 3000 }, { "6 oz", 3000, 3280 },
@@ -311,11 +311,20 @@ test_first_class_sources (Fixture       *fixture,
   g_assert_false (quote.warnings & PM_QUOTE_WARNING_PROVISIONAL);
   pm_quote_clear (&quote);
 
-  /* 2 oz stamped is still 1 oz + $0.29, derived. */
+  /* 2 oz stamped: the same transcription, secondary. */
   request.channel = PM_PRICE_CHANNEL_RETAIL;
   g_assert_true (pm_rating_quote (fixture->rating, &request, &quote, NULL));
   g_assert_cmpint (quote.total, ==, 1070);
-  g_assert_true (quote.warnings & PM_QUOTE_WARNING_PROVISIONAL);
+  g_assert_true (quote.warnings & PM_QUOTE_WARNING_SECONDARY_SOURCE);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_PROVISIONAL);
+  pm_quote_clear (&quote);
+
+  /* 1 oz stamped: confirmed. */
+  request.piece.weight = pm_weight_make (1, 0, PM_WEIGHT_UNIT_OUNCE);
+  g_assert_true (pm_rating_quote (fixture->rating, &request, &quote, NULL));
+  g_assert_cmpint (quote.total, ==, 780);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_SECONDARY_SOURCE);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_PROVISIONAL);
   pm_quote_clear (&quote);
 
   /* A 13 oz flat: secondary, from a complete table. */
