@@ -637,6 +637,23 @@ send_next_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* glibc's tcsetattr () fails with EINVAL when none of the changes it asked for took
+ * effect. A pseudo-terminal, or an adapter that keeps its own frame, ignores the data bits
+ * and parity, so a second open of it "changes nothing": what matters is that the port is
+ * raw at the right speed. */
+static gboolean
+settings_hold (int     fd,
+               speed_t speed)
+{
+  struct termios now;
+
+  if (errno != EINVAL || tcgetattr (fd, &now) != 0)
+    return FALSE;
+
+  return cfgetospeed (&now) == speed && (now.c_lflag & (ICANON | ECHO)) == 0
+         && (now.c_oflag & OPOST) == 0;
+}
+
 static gboolean
 configure_port (PmSerialScale  *self,
                 int             fd,
@@ -669,7 +686,7 @@ configure_port (PmSerialScale  *self,
   tio.c_cc[VMIN] = 0;
   tio.c_cc[VTIME] = 0;
 
-  if (tcsetattr (fd, TCSANOW, &tio) != 0)
+  if (tcsetattr (fd, TCSANOW, &tio) != 0 && !settings_hold (fd, speed))
     {
       g_set_error (error, PM_SCALE_ERROR, PM_SCALE_ERROR_INVALID_SETTINGS,
                    "The port %s does not take the settings %u %u%c%u (%s)",
