@@ -58,6 +58,7 @@ typedef struct
   PmScaleDecoder *decoder;       /* owned */
   int             fd;            /* the open device, or -1 */
   GSource        *fd_source;     /* owned, or NULL */
+  GSource        *silence;       /* owned, or NULL: no report yet since the device opened */
   char           *open_file;     /* the device file open now, or NULL */
   char           *refused_file;  /* a device proven not to be a scale, until removed */
   gboolean        reported_missing;
@@ -72,6 +73,7 @@ struct _PmHidScale
   char          *device_file;     /* SOURCE_DEVICE */
   int            initial_fd;      /* SOURCE_FD: handed to the worker at start, or -1 */
   char          *fd_description;
+  guint          silence_ms;      /* atomic */
 
   PmScaleFeed   *feed;            /* borrowed from the object's qdata */
   PmScaleWorker *worker;          /* owned; owner thread only */
@@ -224,6 +226,17 @@ pm_hid_scale_init (PmHidScale *self)
   self->feed = pm_scale_get_feed (PM_SCALE (self));
   self->initial_fd = -1;
   self->reader.fd = -1;
+  self->silence_ms = PM_HID_SCALE_SILENCE_MS;
+}
+
+void
+pm_hid_scale_set_silence_timeout (PmHidScale *self,
+                                  guint       milliseconds)
+{
+  g_return_if_fail (PM_IS_HID_SCALE (self));
+  g_return_if_fail (milliseconds > 0);
+
+  g_atomic_int_set (&self->silence_ms, milliseconds);
 }
 
 PmHidScale *
@@ -266,11 +279,23 @@ pm_hid_scale_new_for_fd (int         fd,
 /* Worker */
 
 static void
+reader_stop_silence (Reader *reader)
+{
+  if (reader->silence != NULL)
+    {
+      g_source_destroy (reader->silence);
+      g_clear_pointer (&reader->silence, g_source_unref);
+    }
+}
+
+static void
 reader_close (PmHidScale *self)
 {
   Reader *reader = &self->reader;
 
   g_assert (g_main_context_get_thread_default () == self->reader.context);
+
+  reader_stop_silence (reader);
 
   if (reader->fd_source != NULL)
     {
@@ -335,6 +360,8 @@ fd_ready_cb (int          fd,
       return G_SOURCE_REMOVE;
     }
 
+  reader_stop_silence (reader);
+
   if (!pm_scale_decoder_push (reader->decoder, buffer, (gsize) n, decoded_cb, self, &error))
     {
       g_message ("Refusing %s: %s", reader->open_file != NULL ? reader->open_file : "device",
@@ -347,6 +374,28 @@ fd_ready_cb (int          fd,
     }
 
   return G_SOURCE_CONTINUE;
+}
+
+/* Scales that need a vendor command before they report stay silent for ever: say so,
+ * instead of leaving the operator to wait. The device stays open; a report that comes
+ * later is read as usual. */
+static gboolean
+silence_cb (gpointer user_data)
+{
+  PmHidScale *self = user_data;
+  Reader *reader = &self->reader;
+  PmScaleReading *reading = pm_scale_reading_new (PM_SCALE_STATE_UNREADABLE);
+
+  g_clear_pointer (&reader->silence, g_source_unref);
+  reading->detail = g_strdup ("The scale has sent nothing since it was connected. Press a "
+                              "key on the scale or put a piece on it. If it stays silent, "
+                              "it is not a scale Postmeter can read: use a HID POS scale "
+                              "or set the scale up as serial.");
+  g_message ("%s has sent no report in %u ms", reader->open_file != NULL
+                                                 ? reader->open_file : "The scale",
+             g_atomic_int_get (&self->silence_ms));
+  pm_scale_feed_push (self->feed, reading);
+  return G_SOURCE_REMOVE;
 }
 
 /* Takes @fd. */
@@ -370,6 +419,11 @@ reader_attach (PmHidScale *self,
   g_source_set_callback (reader->fd_source, G_SOURCE_FUNC (fd_ready_cb), self, NULL);
   g_source_set_static_name (reader->fd_source, "[postmeter] hid scale reports");
   g_source_attach (reader->fd_source, reader->context);
+
+  reader->silence = g_timeout_source_new (g_atomic_int_get (&self->silence_ms));
+  g_source_set_callback (reader->silence, silence_cb, self, NULL);
+  g_source_set_static_name (reader->silence, "[postmeter] hid scale silence");
+  g_source_attach (reader->silence, reader->context);
 }
 
 static guint8 *

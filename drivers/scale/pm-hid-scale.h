@@ -38,6 +38,13 @@ void        pm_hid_scale_attach_fd      (PmHidScale  *self,
                                          int          fd,
                                          const char  *description);
 
+/* How long a newly opened scale may stay silent before the operator is told (an
+ * UNREADABLE reading); scales report at once when opened. */
+#define PM_HID_SCALE_SILENCE_MS 10000
+
+void        pm_hid_scale_set_silence_timeout (PmHidScale *self,
+                                              guint       milliseconds);
+
 /* What discovery decides, exposed for tests. */
 
 typedef enum

@@ -288,6 +288,38 @@ test_unsupported_device (void)
 }
 
 static void
+test_silent_device (void)
+{
+  g_autoptr(PmTestScaleWatch) watch = NULL;
+  g_autoptr(GError) error = NULL;
+  Pseudo pseudo;
+  g_autoptr(PmHidScale) scale = NULL;
+  PmTestScaleEvent *event;
+
+  pseudo_open (&pseudo);
+  scale = pm_hid_scale_new_for_fd (pseudo.fds[0], "Silent scale");
+  pm_hid_scale_set_silence_timeout (scale, 200);
+  watch = pm_test_scale_watch_new (PM_SCALE (scale));
+  g_assert_true (pm_scale_start (PM_SCALE (scale), &error));
+  next_event (watch, PM_TEST_SCALE_EVENT_FOUND);
+
+  /* Nothing at all from it: the operator is told, once, instead of waiting. */
+  event = next_event (watch, PM_TEST_SCALE_EVENT_READING);
+  g_assert_cmpint (event->reading->state, ==, PM_SCALE_STATE_UNREADABLE);
+  g_assert_nonnull (strstr (event->reading->detail, "sent nothing"));
+  g_assert_null (pm_test_scale_next (watch, 400));
+
+  /* It wakes up after all: read as usual. */
+  pseudo_send (&pseudo, h3, sizeof h3);
+  pseudo_send (&pseudo, h3, sizeof h3);
+  g_assert_cmpint (next_event (watch, PM_TEST_SCALE_EVENT_READING)->reading->state, ==,
+                   PM_SCALE_STATE_ZERO);
+
+  pm_scale_stop (PM_SCALE (scale));
+  close (pseudo.fds[1]);
+}
+
+static void
 test_missing_device (void)
 {
   g_autoptr(PmHidScale) scale = pm_hid_scale_new_for_device ("/dev/hidraw-postmeter-none");
@@ -379,6 +411,7 @@ main (int   argc,
   g_test_add_func ("/scale/hid/rezero-guard", test_rezero_guard);
   g_test_add_func ("/scale/hid/many-reconnects", test_many_reconnects);
   g_test_add_func ("/scale/hid/unsupported-device", test_unsupported_device);
+  g_test_add_func ("/scale/hid/silent-device", test_silent_device);
   g_test_add_func ("/scale/hid/missing-device", test_missing_device);
 
   return g_test_run ();

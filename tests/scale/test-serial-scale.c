@@ -385,6 +385,15 @@ test_nci_weighing (void)
   for (const char *p = received; *p != '\0'; p += 2)
     g_assert_true (g_str_has_prefix (p, "W\r"));
 
+  /* Stopped and started again on the same port: found again, and the platform must be
+   * seen empty again before a weight counts. */
+  pm_scale_stop (PM_SCALE (scale));
+  g_assert_true (pm_scale_start (PM_SCALE (scale), NULL));
+  next_non_reading (watch);
+  event = next_event (watch, PM_TEST_SCALE_EVENT_READING);
+  assert_weight (event->reading, 125, -2, PM_WEIGHT_UNIT_POUND);
+  g_assert_false (event->reading->postable);
+
   pm_scale_stop (PM_SCALE (scale));
 }
 
