@@ -94,76 +94,115 @@ wait_stable (guint timeout_s)
   return got_stable;
 }
 
-/* Counts every thread's context switches: each one is a wake-up or a preemption. */
-static guint64
-process_switches (void)
+/* Per thread, from /proc: CPU time in nanoseconds (schedstat) and context switches,
+ * each one a wake-up or a preemption. */
+typedef struct
 {
+  char    name[32];
+  guint64 cpu_ns;
+  guint64 switches;
+} ThreadStat;
+
+static GHashTable *
+thread_stats (void)
+{
+  GHashTable *stats = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   DIR *dir = opendir ("/proc/self/task");
   struct dirent *entry;
-  guint64 total = 0;
 
   while (dir != NULL && (entry = readdir (dir)) != NULL)
     {
-      g_autofree char *path = NULL;
       g_autofree char *status = NULL;
+      g_autofree char *schedstat = NULL;
+      g_autofree char *path = NULL;
       g_auto(GStrv) lines = NULL;
+      ThreadStat *stat;
 
       if (entry->d_name[0] == '.')
         continue;
       path = g_strdup_printf ("/proc/self/task/%s/status", entry->d_name);
       if (!g_file_get_contents (path, &status, NULL, NULL))
         continue;
+      g_free (path);
+      path = g_strdup_printf ("/proc/self/task/%s/schedstat", entry->d_name);
+      if (!g_file_get_contents (path, &schedstat, NULL, NULL))
+        continue;
+
+      stat = g_new0 (ThreadStat, 1);
+      stat->cpu_ns = g_ascii_strtoull (schedstat, NULL, 10);
       lines = g_strsplit (status, "\n", -1);
       for (guint i = 0; lines[i] != NULL; i++)
-        if (g_str_has_prefix (lines[i], "voluntary_ctxt_switches:")
-            || g_str_has_prefix (lines[i], "nonvoluntary_ctxt_switches:"))
-          total += g_ascii_strtoull (strchr (lines[i], ':') + 1, NULL, 10);
+        {
+          if (g_str_has_prefix (lines[i], "Name:"))
+            g_strlcpy (stat->name, g_strstrip (lines[i] + 5), sizeof stat->name);
+          else if (g_str_has_prefix (lines[i], "voluntary_ctxt_switches:")
+                   || g_str_has_prefix (lines[i], "nonvoluntary_ctxt_switches:"))
+            stat->switches += g_ascii_strtoull (strchr (lines[i], ':') + 1, NULL, 10);
+        }
+      g_hash_table_insert (stats, g_strdup (entry->d_name), stat);
     }
   if (dir != NULL)
     closedir (dir);
 
-  return total;
-}
-
-static gint64
-cpu_us (void)
-{
-  struct rusage usage;
-
-  getrusage (RUSAGE_SELF, &usage);
-  return (gint64) usage.ru_utime.tv_sec * G_USEC_PER_SEC + usage.ru_utime.tv_usec
-         + (gint64) usage.ru_stime.tv_sec * G_USEC_PER_SEC + usage.ru_stime.tv_usec;
+  return stats;
 }
 
 typedef struct
 {
-  gint64  cpu;
-  guint64 switches;
-  gint64  wall;
+  GHashTable *threads;
+  gint64      wall;
 } Meter;
 
 static void
 meter_start (Meter *meter)
 {
-  meter->cpu = cpu_us ();
-  meter->switches = process_switches ();
+  meter->threads = thread_stats ();
   meter->wall = g_get_monotonic_time ();
 }
 
+/* Prints each thread's share of the interval: the main context, the driver's worker
+ * and the simulated device. */
 static void
-meter_print (const Meter *meter,
-             const char  *what,
-             guint        device_events,
-             guint        readings)
+meter_print (Meter      *meter,
+             const char *what,
+             guint       device_events,
+             guint       readings)
 {
-  gint64 cpu = cpu_us () - meter->cpu;
-  guint64 switches = process_switches () - meter->switches;
   double seconds = (double) (g_get_monotonic_time () - meter->wall) / G_USEC_PER_SEC;
+  g_autoptr(GHashTable) now = thread_stats ();
+  GHashTableIter iter;
+  gpointer key, value;
+  double driver_ms = 0;
+  guint64 driver_switches = 0;
 
-  printf ("%-34s %.0f s: CPU %.1f ms (%.3f %%), %" G_GUINT64_FORMAT " context switches "
-          "for %u device exchanges (%.2f per exchange), %u readings\n", what, seconds,
-          cpu / 1000.0, cpu / 10000.0 / seconds, switches, device_events,
-          device_events > 0 ? (double) switches / device_events : 0.0, readings);
+  printf ("%s, %.0f s, %u device exchanges, %u readings:\n", what, seconds, device_events,
+          readings);
+  g_hash_table_iter_init (&iter, now);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      ThreadStat *after = value;
+      ThreadStat *before = g_hash_table_lookup (meter->threads, key);
+      guint64 cpu = after->cpu_ns - (before != NULL ? before->cpu_ns : 0);
+      guint64 switches = after->switches - (before != NULL ? before->switches : 0);
+      gboolean driver = g_str_has_prefix (after->name, "pm-scale")
+                        || g_str_equal (after->name, "bench-scale");
+
+      if (cpu == 0 && switches == 0)
+        continue;
+      printf ("  %-16s CPU %8.3f ms  %6" G_GUINT64_FORMAT " wake-ups (%.2f per exchange)%s\n",
+              after->name, cpu / 1e6, switches,
+              device_events > 0 ? (double) switches / device_events : 0.0,
+              driver ? "" : "  [simulated device]");
+      if (driver)
+        {
+          driver_ms += cpu / 1e6;
+          driver_switches += switches;
+        }
+    }
+  printf ("  driver and main context: CPU %.3f ms (%.4f %% of one core), %.2f wake-ups per "
+          "exchange\n", driver_ms, driver_ms / 10.0 / seconds,
+          device_events > 0 ? (double) driver_switches / device_events : 0.0);
+  g_clear_pointer (&meter->threads, g_hash_table_unref);
 }
 
 static void
