@@ -100,7 +100,8 @@ typedef struct
 {
   char    name[32];
   guint64 cpu_ns;
-  guint64 switches;
+  guint64 switches;    /* voluntary: the thread went to sleep and was woken */
+  guint64 preempted;   /* involuntary: another process took the core */
 } ThreadStat;
 
 static GHashTable *
@@ -135,9 +136,10 @@ thread_stats (void)
         {
           if (g_str_has_prefix (lines[i], "Name:"))
             g_strlcpy (stat->name, g_strstrip (lines[i] + 5), sizeof stat->name);
-          else if (g_str_has_prefix (lines[i], "voluntary_ctxt_switches:")
-                   || g_str_has_prefix (lines[i], "nonvoluntary_ctxt_switches:"))
-            stat->switches += g_ascii_strtoull (strchr (lines[i], ':') + 1, NULL, 10);
+          else if (g_str_has_prefix (lines[i], "voluntary_ctxt_switches:"))
+            stat->switches = g_ascii_strtoull (strchr (lines[i], ':') + 1, NULL, 10);
+          else if (g_str_has_prefix (lines[i], "nonvoluntary_ctxt_switches:"))
+            stat->preempted = g_ascii_strtoull (strchr (lines[i], ':') + 1, NULL, 10);
         }
       g_hash_table_insert (stats, g_strdup (entry->d_name), stat);
     }
@@ -184,14 +186,15 @@ meter_print (Meter      *meter,
       ThreadStat *before = g_hash_table_lookup (meter->threads, key);
       guint64 cpu = after->cpu_ns - (before != NULL ? before->cpu_ns : 0);
       guint64 switches = after->switches - (before != NULL ? before->switches : 0);
+      guint64 preempted = after->preempted - (before != NULL ? before->preempted : 0);
       gboolean driver = g_str_has_prefix (after->name, "pm-scale")
                         || g_str_equal (after->name, "bench-scale");
 
-      if (cpu == 0 && switches == 0)
+      if (cpu == 0 && switches == 0 && preempted == 0)
         continue;
-      printf ("  %-16s CPU %8.3f ms  %6" G_GUINT64_FORMAT " wake-ups (%.2f per exchange)%s\n",
-              after->name, cpu / 1e6, switches,
-              device_events > 0 ? (double) switches / device_events : 0.0,
+      printf ("  %-16s CPU %8.3f ms  %6" G_GUINT64_FORMAT " wake-ups (%.2f per exchange), "
+              "%" G_GUINT64_FORMAT " preempted%s\n", after->name, cpu / 1e6, switches,
+              device_events > 0 ? (double) switches / device_events : 0.0, preempted,
               driver ? "" : "  [simulated device]");
       if (driver)
         {

@@ -164,6 +164,8 @@ cupsd_start (void)
                               "AccessLog %1$s/log/access_log\n"
                               "ErrorLog %1$s/log/error_log\n"
                               "PageLog %1$s/log/page_log\n"
+                              /* Not the system's printcap in /run/cups. */
+                              "Printcap %1$s/printcap\n"
                               "FileDevice Yes\n", cupsd.root);
   write_file (files_conf, contents);
   g_clear_pointer (&contents, g_free);

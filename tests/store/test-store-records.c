@@ -362,6 +362,8 @@ queue_job (Fixture             *f,
   return job.id;
 }
 
+#define HOUR_LATER (START_US + G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
+
 static void
 test_print_usage (Fixture       *f,
                   gconstpointer  data)
@@ -414,8 +416,7 @@ test_print_usage (Fixture       *f,
   g_assert_no_error (error);
 
   g_assert_true (pm_store_sum_print_usage (f->store, "Envelope printer", START_US,
-                                           START_US + G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC, &totals,
-                                           &error));
+                                           HOUR_LATER, &totals, &error));
   g_assert_no_error (error);
   g_assert_cmpint (totals.jobs, ==, 1001);
   g_assert_cmpint (totals.jobs_done, ==, 1001);
@@ -425,8 +426,7 @@ test_print_usage (Fixture       *f,
   g_assert_cmpint (totals.ink_nanolitres_measured, ==, 3100);
 
   g_assert_true (pm_store_sum_print_usage (f->store, "Label printer", START_US,
-                                           START_US + G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC, &totals,
-                                           &error));
+                                           HOUR_LATER, &totals, &error));
   g_assert_cmpint (totals.jobs, ==, 2);
   g_assert_cmpint (totals.jobs_done, ==, 1);
   g_assert_cmpint (totals.jobs_failed, ==, 1);
@@ -435,8 +435,7 @@ test_print_usage (Fixture       *f,
 
   /* All printers; and a period before any job. */
   g_assert_true (pm_store_sum_print_usage (f->store, NULL, START_US,
-                                           START_US + G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC, &totals,
-                                           &error));
+                                           HOUR_LATER, &totals, &error));
   g_assert_cmpint (totals.jobs, ==, 1003);
   g_assert_true (pm_store_sum_print_usage (f->store, NULL, 0, START_US, &totals, &error));
   g_assert_cmpint (totals.jobs, ==, 0);
