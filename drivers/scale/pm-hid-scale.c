@@ -592,6 +592,20 @@ scan_devices (PmHidScale *self)
     try_device (self, l->data);
   g_list_free_full (devices, g_object_unref);
 
+  /* A configured node that exists but is no hidraw device: a serial port set up as USB
+   * by mistake, say. Waiting for it to turn into a scale would wait for ever. */
+  if (reader->fd < 0 && !reader->reported_missing && self->source == SOURCE_DEVICE
+      && reader->refused_file == NULL && g_file_test (self->device_file, G_FILE_TEST_EXISTS))
+    {
+      reader->reported_missing = TRUE;
+      pm_scale_feed_lost (self->feed,
+                          g_error_new (PM_SCALE_ERROR, PM_SCALE_ERROR_UNSUPPORTED_DEVICE,
+                                       "Unsupported scale: %s is not a USB HID device "
+                                       "(hidraw). Choose the scale's hidraw device, or set "
+                                       "the scale up as serial",
+                                       self->device_file));
+    }
+
   if (reader->fd < 0 && !reader->reported_missing)
     {
       reader->reported_missing = TRUE;

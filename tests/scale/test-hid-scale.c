@@ -337,6 +337,54 @@ test_missing_device (void)
   pm_scale_stop (PM_SCALE (scale));
 }
 
+static void
+test_not_hidraw (void)
+{
+  g_autoptr(PmHidScale) scale = pm_hid_scale_new_for_device ("/dev/null");
+  g_autoptr(PmTestScaleWatch) watch = pm_test_scale_watch_new (PM_SCALE (scale));
+  g_autoptr(GError) error = NULL;
+  PmTestScaleEvent *event;
+
+  /* A node that exists but is no HID device is refused, not waited on. */
+  g_assert_true (pm_scale_start (PM_SCALE (scale), &error));
+  event = next_event (watch, PM_TEST_SCALE_EVENT_LOST);
+  g_assert_error (event->error, PM_SCALE_ERROR, PM_SCALE_ERROR_UNSUPPORTED_DEVICE);
+  g_assert_nonnull (strstr (event->error->message, "/dev/null"));
+  g_assert_null (pm_test_scale_next (watch, 200));
+
+  pm_scale_stop (PM_SCALE (scale));
+}
+
+static void
+test_udev_scan (void)
+{
+  g_autoptr(PmHidScale) scale = pm_hid_scale_new ();
+  g_autoptr(PmTestScaleWatch) watch = pm_test_scale_watch_new (PM_SCALE (scale));
+  g_autoptr(GError) error = NULL;
+  PmTestScaleEvent *event;
+
+  /* Whatever this machine has plugged in, udev is asked and an answer comes: a scale, or
+   * a plain reason why there is none. Every hidraw node's descriptor is classified. */
+  g_assert_true (pm_scale_start (PM_SCALE (scale), &error));
+  event = pm_test_scale_next (watch, WAIT_MS);
+  g_assert_nonnull (event);
+  if (event->kind == PM_TEST_SCALE_EVENT_LOST)
+    {
+      g_assert_true (event->error->domain == PM_SCALE_ERROR);
+      g_assert_true (event->error->code == PM_SCALE_ERROR_NOT_FOUND
+                     || event->error->code == PM_SCALE_ERROR_UNSUPPORTED_DEVICE
+                     || event->error->code == PM_SCALE_ERROR_PERMISSION);
+      g_assert_false (pm_scale_get_connected (PM_SCALE (scale)));
+    }
+  else
+    {
+      g_assert_cmpint (event->kind, ==, PM_TEST_SCALE_EVENT_FOUND);
+      g_assert_nonnull (strstr (event->description, "/dev/hidraw"));
+    }
+
+  pm_scale_stop (PM_SCALE (scale));
+}
+
 /* A HID POS scale's report descriptor begins: Usage Page (POS), Usage (Scale Device),
  * Collection (Application), then its data report. */
 static const guint8 pos_descriptor[] = {
@@ -413,6 +461,8 @@ main (int   argc,
   g_test_add_func ("/scale/hid/unsupported-device", test_unsupported_device);
   g_test_add_func ("/scale/hid/silent-device", test_silent_device);
   g_test_add_func ("/scale/hid/missing-device", test_missing_device);
+  g_test_add_func ("/scale/hid/not-hidraw", test_not_hidraw);
+  g_test_add_func ("/scale/hid/udev-scan", test_udev_scan);
 
   return g_test_run ();
 }
