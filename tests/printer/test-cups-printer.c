@@ -624,6 +624,35 @@ test_fails_mid_job (void)
   g_assert_false (g_file_test (capture, G_FILE_TEST_EXISTS));
 }
 
+static void
+test_epl_label (void)
+{
+  g_autofree char *capture = NULL;
+  g_autoptr(PmCupsPrinter) printer = NULL;
+  g_autoptr(PmLabel) label = NULL;
+  g_autoptr(PmPrintJob) job = NULL;
+  g_autoptr(GBytes) received = NULL;
+  g_autoptr(GError) error = NULL;
+  PmTestJobRun run;
+
+  if (skip_without_cupsd ())
+    return;
+
+  /* EPL goes the same raw way. Its quoted fields escape quotes and backslashes. */
+  capture = add_queue ("epl", "Postmeter EPL label capture", FALSE);
+  printer = make_printer ("epl");
+  label = pm_test_make_label ();
+  job = pm_print_job_new_label ("cups-epl-1", "piece-42", label, PM_PRINT_FORMAT_EPL,
+                                &error);
+  g_assert_no_error (error);
+  g_assert_true (pm_test_run_job (PM_PRINTER (printer), job, &run));
+  pm_test_job_run_clear (&run);
+
+  received = read_capture (capture);
+  g_assert_true (g_bytes_equal (received, pm_print_job_get_data (job)));
+  g_assert_cmpint (pm_print_job_get_ink_source (job), ==, PM_INK_SOURCE_NONE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -633,6 +662,7 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/printer/cups/zpl-label", test_zpl_label);
+  g_test_add_func ("/printer/cups/epl-label", test_epl_label);
   g_test_add_func ("/printer/cups/pdf", test_pdf);
   g_test_add_func ("/printer/cups/offline", test_offline);
   g_test_add_func ("/printer/cups/state", test_state);
