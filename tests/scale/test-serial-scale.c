@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include "pm-serial-scale.h"
+#include "pm-scale-factory.h"
+#include "pm-hid-scale.h"
+#include "pm-sim-scale.h"
 #include "pm-scale-test-util.h"
 
 #define WAIT_MS 10000
@@ -710,6 +713,61 @@ test_settings (void)
 }
 
 static void
+test_factory (void)
+{
+  g_autoptr(FakeScale) fake = fake_new (PM_SCALE_PROTOCOL_METTLER_8217);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmScale) scale = NULL;
+  g_autoptr(PmTestScaleWatch) watch = NULL;
+  const PmScaleReading *reading;
+  static const struct
+  {
+    const char *driver, *device, *protocol, *line, *unit;
+  } bad[] = {
+    { "usb", NULL, NULL, NULL, NULL },
+    { NULL, NULL, NULL, NULL, NULL },
+    { "serial", NULL, "nci", NULL, NULL },
+    { "serial", "/dev/ttyS0", "hid", NULL, NULL },
+    { "serial", "/dev/ttyS0", "weightronix", NULL, NULL },
+    { "serial", "/dev/ttyS0", "nci", "9600 9N1", NULL },
+    { "serial", "/dev/ttyS0", "nci", NULL, "lb" },
+    { "serial", "/dev/ttyS0", "mettler-8217", NULL, "stone" },
+    { "hid", NULL, "sics", NULL, NULL },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_null (pm_scale_new_by_name (bad[i].driver, bad[i].device, bad[i].protocol,
+                                           bad[i].line, bad[i].unit, &error));
+      g_assert_error (error, PM_SCALE_ERROR, PM_SCALE_ERROR_INVALID_SETTINGS);
+      g_clear_error (&error);
+    }
+
+  scale = pm_scale_new_by_name ("hid", NULL, NULL, NULL, NULL, &error);
+  g_assert_true (PM_IS_HID_SCALE (scale));
+  g_clear_object (&scale);
+  scale = pm_scale_new_by_name ("hid", "/dev/hidraw3", "hid", NULL, NULL, &error);
+  g_assert_true (PM_IS_HID_SCALE (scale));
+  g_clear_object (&scale);
+  scale = pm_scale_new_by_name ("simulated", "", NULL, NULL, NULL, &error);
+  g_assert_true (PM_IS_SIM_SCALE (scale));
+  g_clear_object (&scale);
+  g_assert_no_error (error);
+
+  /* An 8217 set to kilograms: two decimals are then kilograms, not pounds. */
+  scale = pm_scale_new_by_name ("serial", fake->slave_path, "8217", "9600 7E1", "kg",
+                                &error);
+  g_assert_no_error (error);
+  g_assert_true (PM_IS_SERIAL_SCALE (scale));
+  SET_WEIGH (fake, "\x02" "01.25\r");
+  watch = pm_test_scale_watch_new (scale);
+  g_assert_true (pm_scale_start (scale, &error));
+  reading = pm_test_scale_wait_state (watch, PM_SCALE_STATE_STABLE, WAIT_MS);
+  assert_weight (reading, 125, -2, PM_WEIGHT_UNIT_KILOGRAM);
+  pm_scale_stop (scale);
+}
+
+static void
 test_missing_port (void)
 {
   g_autoptr(GError) error = NULL;
@@ -749,6 +807,7 @@ main (int   argc,
 
   g_test_add_func ("/scale/serial/settings", test_settings);
   g_test_add_func ("/scale/serial/missing-port", test_missing_port);
+  g_test_add_func ("/scale/serial/factory", test_factory);
   g_test_add_func ("/scale/serial/nci/weighing", test_nci_weighing);
   g_test_add_func ("/scale/serial/nci/split-and-noise", test_nci_split_and_noise);
   g_test_add_func ("/scale/serial/nci/statuses", test_nci_statuses);
