@@ -355,6 +355,28 @@ fake_nci_thread (gpointer data)
   return NULL;
 }
 
+typedef struct
+{
+  GAsyncQueue *stamps;   /* borrowed */
+  GArray      *samples;  /* borrowed */
+  guint        wanted;
+} Pairing;
+
+static void
+paired_reading_cb (PmScale              *scale,
+                   const PmScaleReading *reading,
+                   gpointer              user_data)
+{
+  Pairing *pairing = user_data;
+  gint64 now = g_get_monotonic_time ();
+  g_autofree gint64 *stamp = g_async_queue_timeout_pop (pairing->stamps, G_USEC_PER_SEC);
+
+  if (stamp == NULL)
+    g_error ("a reading came without a reply");
+  if (reading->state == PM_SCALE_STATE_STABLE && pairing->samples->len < pairing->wanted)
+    g_array_append_val (pairing->samples, (gint64) { now - *stamp });
+}
+
 static void
 bench_nci (void)
 {
@@ -362,6 +384,7 @@ bench_nci (void)
   g_autoptr(PmSerialScale) scale = NULL;
   g_autoptr(GArray) samples = g_array_new (FALSE, FALSE, sizeof (gint64));
   PmSerialSettings settings;
+  Pairing pairing;
   int keep;
   guint readings = 0;
   Meter meter;
@@ -378,20 +401,17 @@ bench_nci (void)
   settings.poll_interval_ms = 1;
   scale = pm_serial_scale_new (ptsname (fake.master), PM_SCALE_PROTOCOL_NCI_SCP01, &settings,
                                NULL);
-  g_signal_connect (scale, "reading", G_CALLBACK (reading_cb), NULL);
-  pm_scale_start (PM_SCALE (scale), NULL);
+  /* Every reply makes one reading, whatever its state: each reading takes the time of
+   * its reply, in order, and the stable ones are timed. */
   g_atomic_int_set (&fake.weight, 125);
-
-  for (int i = 0; i < n_readings / 4; i++)
-    {
-      g_autofree gint64 *stamp = NULL;
-
-      if (!wait_stable (5))
-        g_error ("no reading");
-      /* One reply, one reading: the replies' times pair off in order. */
-      stamp = g_async_queue_pop (fake.stamps);
-      g_array_append_val (samples, (gint64) { received_at - *stamp });
-    }
+  pairing.stamps = fake.stamps;
+  pairing.samples = samples;
+  pairing.wanted = (guint) n_readings / 4;
+  g_signal_connect (scale, "reading", G_CALLBACK (paired_reading_cb), &pairing);
+  pm_scale_start (PM_SCALE (scale), NULL);
+  while (samples->len < pairing.wanted)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handlers_disconnect_by_func (scale, paired_reading_cb, &pairing);
   print_latency ("NCI reply on pty -> stable reading", samples);
   pm_scale_stop (PM_SCALE (scale));
   g_clear_object (&scale);
