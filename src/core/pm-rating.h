@@ -70,7 +70,7 @@ typedef struct
   guint32   thickness;
   PmShape   shape;
   guint     flags;             /* PmPieceFlags */
-} PmPiece;
+} PmMailPiece;
 
 /* Who pays which price list: a meter pays metered or commercial prices where published,
  * retail otherwise; a counter pays stamped and retail prices. */
@@ -82,7 +82,7 @@ typedef enum
 
 typedef struct
 {
-  PmPiece         piece;
+  PmMailPiece     piece;
   PmMailClass     mail_class;
   guint           services;        /* PmService bits */
   PmMills         declared_value;  /* for insurance */
