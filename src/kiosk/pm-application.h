@@ -5,11 +5,13 @@
  * state-directory, else XDG_DATA_HOME/postmeter).
  *
  * App actions: app.log-out, app.reopen-store.
+ * Signal: "devices-changed", when the devices are opened or fail to open.
  */
 #pragma once
 
 #include <adwaita.h>
 
+#include "pm-print-flow.h"
 #include "pm-window.h"
 
 G_BEGIN_DECLS
@@ -21,5 +23,16 @@ PmApplication *pm_application_new           (void);
 PmWindow      *pm_application_get_window    (PmApplication *self);
 const char    *pm_application_get_state_dir (PmApplication *self);
 PmAccess      *pm_application_get_access    (PmApplication *self);
+
+/* The machine's devices, opened at start from the state folder and GSettings (see
+ * pm-application.c, "Devices"). NULL until they are open; the "devices-changed" signal
+ * says when they are, or when opening failed (pm_application_get_devices_error()). */
+PmPsd         *pm_application_get_psd        (PmApplication *self);
+PmScale       *pm_application_get_scale      (PmApplication *self);
+PmPrinter     *pm_application_get_printer    (PmApplication *self);
+PmRating      *pm_application_get_rating     (PmApplication *self);
+PmPrintFlow   *pm_application_get_print_flow (PmApplication *self);
+PmStore       *pm_application_get_store      (PmApplication *self);
+const GError  *pm_application_get_devices_error (PmApplication *self);
 
 G_END_DECLS

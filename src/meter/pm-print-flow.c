@@ -1442,6 +1442,17 @@ pm_print_flow_print_async (PmPrintFlow          *self,
       return;
     }
 
+  if (!pm_printer_supports_format (self->printer, PM_PRINT_FORMAT_PDF))
+    {
+      g_task_return_new_error (task, PM_PRINT_FLOW_ERROR,
+                               PM_PRINT_FLOW_ERROR_PRINTER_OFFLINE,
+                               _("%s cannot print envelopes. No postage was taken. A "
+                                 "supervisor chooses an envelope printer in Settings."),
+                               pm_printer_get_name (self->printer));
+      g_object_unref (task);
+      return;
+    }
+
   /* Everything the request alone can be refused for, before any device is asked. */
   if (!pm_print_flow_date_of_mailing (request->days_ahead, &data->date, &error)
       || !check_destination (request->destination_zip, &data->destination_zip, &error)
