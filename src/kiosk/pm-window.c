@@ -6,6 +6,7 @@
 #include "pm-clock.h"
 #include "pm-home-page.h"
 #include "pm-lock-page.h"
+#include "pm-mail-page.h"
 #include "pm-service-page.h"
 #include "pm-settings-keys.h"
 #include "pm-settings-page.h"
@@ -71,6 +72,7 @@ struct _PmWindow
   GtkWidget     *home_page;
   GtkWidget     *settings_page;
   GtkWidget     *users_page;
+  GtkWidget     *mail_page;
   GtkWidget     *unbuilt_page;
   GtkWidget     *service_page;
   char          *state_dir;
@@ -135,6 +137,11 @@ ensure_page (PmWindow   *self,
       page = self->users_page = g_object_new (PM_TYPE_USERS_PAGE, NULL);
       pm_users_page_set_access (PM_USERS_PAGE (page), self->access);
       pm_users_page_set_actor (PM_USERS_PAGE (page), self->user);
+    }
+  else if (g_strcmp0 (name, "mail") == 0)
+    {
+      page = self->mail_page = g_object_new (PM_TYPE_MAIL_PAGE, NULL);
+      pm_mail_page_set_user (PM_MAIL_PAGE (page), self->user);
     }
   else if (g_strcmp0 (name, "unbuilt") == 0)
     page = self->unbuilt_page = g_object_new (PM_TYPE_UNBUILT_PAGE, NULL);
@@ -293,6 +300,8 @@ set_user (PmWindow     *self,
     pm_settings_page_set_user (PM_SETTINGS_PAGE (self->settings_page), user);
   if (self->users_page != NULL)
     pm_users_page_set_actor (PM_USERS_PAGE (self->users_page), user);
+  if (self->mail_page != NULL)
+    pm_mail_page_set_user (PM_MAIL_PAGE (self->mail_page), user);
 
   if (user != NULL)
     {
@@ -516,6 +525,12 @@ open_page_action (GSimpleAction *action,
   if (g_strcmp0 (name, "settings") == 0)
     {
       show_page (self, "settings", _(screen->title));
+      return;
+    }
+
+  if (g_strcmp0 (name, "mail") == 0)
+    {
+      show_page (self, "mail", _(screen->title));
       return;
     }
 
@@ -833,6 +848,7 @@ pm_window_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), PM_TYPE_WINDOW);
   self->setup_page = self->home_page = self->settings_page = NULL;
   self->users_page = self->unbuilt_page = self->service_page = NULL;
+  self->mail_page = NULL;
 
   G_OBJECT_CLASS (pm_window_parent_class)->dispose (object);
 }

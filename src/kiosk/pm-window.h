@@ -1,6 +1,7 @@
 /* pm-window.h: the one kiosk window
  *
- * A stack of pages: "loading", "lock", "setup" (first start), "home", "settings", "users",
+ * A stack of pages: "loading", "lock", "setup" (first start), "home", "mail" (Print on
+ * envelopes), "settings", "users",
  * "unbuilt" (a screen not in this version) and "service" (the meter cannot run). A top
  * bar (who is signed in, Home, Log out) and the status line show while someone is signed in.
  *
