@@ -671,6 +671,7 @@ today_cb (GObject      *source,
                              day->count, total, day->printed, day->failed, day->pending);
   gtk_label_set_text (GTK_LABEL (self->today_label), heading);
   self->today_count = (int) day->pieces->len;
+  gtk_widget_set_visible (self->today_list, day->pieces->len > 0);
 }
 
 static void
