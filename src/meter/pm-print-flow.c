@@ -29,8 +29,11 @@ struct _PmPrintFlow
   PmPrinter *printer;
   PmRating  *rating;
 
-  /* Owner's thread. */
+  /* Owner's thread. busy: a piece is between Print pressed and its job handed to the
+   * printer; the next may start after that, and the printer keeps the order. */
   PmMills    key_in_threshold;
+  guint      jobs_in_flight;   /* handed to the printer, not yet done or failed */
+  gboolean   last_job_failed;
   char       origin_zip[6];   /* "" when not known */
   double     dpi;
   gboolean   busy;
@@ -40,6 +43,25 @@ struct _PmPrintFlow
 };
 
 G_DEFINE_FINAL_TYPE (PmPrintFlow, pm_print_flow, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_BUSY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+set_busy (PmPrintFlow *self,
+          gboolean     busy)
+{
+  if (self->busy == busy)
+    return;
+  self->busy = busy;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+}
 
 /* One print on its way. Owned by the GTask. */
 typedef struct
@@ -113,9 +135,33 @@ pm_print_flow_finalize (GObject *object)
 }
 
 static void
+pm_print_flow_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_BUSY:
+      g_value_set_boolean (value, PM_PRINT_FLOW (object)->busy);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 pm_print_flow_class_init (PmPrintFlowClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = pm_print_flow_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = pm_print_flow_finalize;
+  object_class->get_property = pm_print_flow_get_property;
+
+  properties[PROP_BUSY] =
+    g_param_spec_boolean ("busy", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -1208,7 +1254,6 @@ state_saved_cb (GObject      *source,
                 gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  PmPrintFlow *self = g_task_get_source_object (task);
   PrintData *data = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   PmPrintOutcome *outcome = g_object_get_data (G_OBJECT (task), "outcome");
@@ -1222,7 +1267,6 @@ state_saved_cb (GObject      *source,
     outcome->piece->print_state = outcome->kind == PM_PRINT_OUTCOME_PRINTED
                                   ? PM_PRINT_STATE_PRINTED : PM_PRINT_STATE_FAILED;
 
-  self->busy = FALSE;
   g_task_return_pointer (task, g_object_steal_data (G_OBJECT (task), "outcome"),
                          (GDestroyNotify) pm_print_outcome_free);
 }
@@ -1238,7 +1282,6 @@ finish_print (GTask          *task,
 
   if (data->piece == NULL || !data->recorded)
     {
-      self->busy = FALSE;
       g_task_return_pointer (task, outcome, (GDestroyNotify) pm_print_outcome_free);
       g_object_unref (task);
       return;
@@ -1266,9 +1309,6 @@ fail_print (GTask      *task,
 
   if (data->debit == NULL)
     {
-      PmPrintFlow *self = g_task_get_source_object (task);
-
-      self->busy = FALSE;
       g_task_return_new_error (task, PM_PRINT_FLOW_ERROR, PM_PRINT_FLOW_ERROR_PRINT_FAILED,
                                _("Nothing was printed and no postage was taken: %s. Check "
                                  "the printer and try again."), why);
@@ -1300,11 +1340,14 @@ submitted_cb (GObject      *source,
               gpointer      user_data)
 {
   GTask *task = user_data;
+  PmPrintFlow *self = g_task_get_source_object (task);
   PrintData *data = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   PmPrintOutcome *outcome;
 
-  if (!pm_printer_submit_finish (PM_PRINTER (source), result, &error))
+  self->jobs_in_flight--;
+  self->last_job_failed = !pm_printer_submit_finish (PM_PRINTER (source), result, &error);
+  if (self->last_job_failed)
     {
       fail_print (task, error->message);
       return;
@@ -1337,9 +1380,12 @@ worker_done_cb (GObject      *source,
   if (data->status != NULL && data->status->has_operational_block)
     learn_origin (self, data->status->origin_zip);
 
+  /* The PSD and the store are done with this piece: the next one may start while the
+   * printer works (the printer keeps the order). */
+  set_busy (self, FALSE);
+
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      self->busy = FALSE;
       g_task_return_error (outer, g_steal_pointer (&error));
       g_object_unref (outer);
       return;
@@ -1358,7 +1404,20 @@ worker_done_cb (GObject      *source,
     }
 
   data->handed_us = g_get_monotonic_time ();
+  self->jobs_in_flight++;
   pm_printer_submit_async (self->printer, data->job, NULL, submitted_cb, outer);
+}
+
+static void
+start_worker (PmPrintFlow *self,
+              GTask       *outer,
+              PrintData   *data)
+{
+  g_autoptr(GTask) worker = g_task_new (self, NULL, worker_done_cb, outer);
+
+  g_task_set_source_tag (worker, print_thread);
+  g_task_set_task_data (worker, data, NULL);
+  g_task_run_in_thread (worker, print_thread);
 }
 
 static void
@@ -1370,14 +1429,13 @@ printer_state_cb (GObject      *source,
   PmPrintFlow *self = g_task_get_source_object (outer);
   PrintData *data = g_task_get_task_data (outer);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GTask) worker = NULL;
   PmPrinterState state;
 
   state = pm_printer_query_state_finish (PM_PRINTER (source), result, NULL, &error);
   if (error != NULL || (state != PM_PRINTER_STATE_READY && state != PM_PRINTER_STATE_BUSY
                         && state != PM_PRINTER_STATE_UNKNOWN))
     {
-      self->busy = FALSE;
+      set_busy (self, FALSE);
       g_task_return_new_error (outer, PM_PRINT_FLOW_ERROR,
                                PM_PRINT_FLOW_ERROR_PRINTER_OFFLINE,
                                _("The printer cannot print (%s). No postage was taken. "
@@ -1389,10 +1447,7 @@ printer_state_cb (GObject      *source,
       return;
     }
 
-  worker = g_task_new (self, NULL, worker_done_cb, outer);
-  g_task_set_source_tag (worker, print_thread);
-  g_task_set_task_data (worker, data, NULL);
-  g_task_run_in_thread (worker, print_thread);
+  start_worker (self, outer, data);
 }
 
 void
@@ -1474,7 +1529,16 @@ pm_print_flow_print_async (PmPrintFlow          *self,
   if (request->mode == PM_PIECE_MODE_POSTAGE && request->has_weight)
     data->weight_text = pm_weight_format (&request->weight);
 
-  self->busy = TRUE;
+  set_busy (self, TRUE);
+
+  /* While our last job is still with the printer and none has failed, the printer is
+   * known to be taking jobs; asking again would queue the question behind that job and
+   * hold this piece up for the whole print. */
+  if (self->jobs_in_flight > 0 && !self->last_job_failed)
+    {
+      start_worker (self, task, data);
+      return;
+    }
   pm_printer_query_state_async (self->printer, NULL, printer_state_cb, task);
 }
 

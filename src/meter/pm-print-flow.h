@@ -156,6 +156,9 @@ PmMills         pm_print_flow_get_key_in_threshold (PmPrintFlow           *self)
 /* The envelope's resolution in dots per inch (0: 300). */
 void            pm_print_flow_set_dpi              (PmPrintFlow           *self,
                                                     double                 dpi);
+/* TRUE (property "busy") from Print pressed until the piece's job is handed to the
+ * printer or the piece is refused: meanwhile another print is refused with BUSY. The
+ * next piece may start while the printer is still printing the last one. */
 gboolean        pm_print_flow_get_busy             (PmPrintFlow           *self);
 
 /* The local date of mailing days_ahead days from today (pm-clock), as YYYYMMDD; it rolls
