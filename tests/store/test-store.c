@@ -505,6 +505,10 @@ static const struct
           "INSERT INTO upload_records (uuid, payload, created_at) "
           "VALUES ('u-1', x'01', 1)",
           "SELECT count(*) FROM upload_records WHERE uuid = 'u-1'" },
+  [5] = { { "presets", NULL, NULL },
+          "INSERT INTO refills (psd_serial, sequence, amount_mills, applied_at) "
+          "VALUES ('PSD1', 1, 500000, 1)",
+          "SELECT count(*) FROM refills WHERE amount_mills = 500000" },
 };
 
 static void
