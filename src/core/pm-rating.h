@@ -63,7 +63,7 @@ typedef struct
   guint32   thickness;
   PmShape   shape;
   guint     flags;             /* PmPieceFlags */
-} PmPiece;
+} PmMailPiece;
 
 /* Who pays which price list: a meter pays metered or commercial prices where published,
  * retail otherwise; a counter pays stamped and retail prices. */
@@ -75,7 +75,7 @@ typedef enum
 
 typedef struct
 {
-  PmPiece         piece;
+  PmMailPiece     piece;
   PmMailClass     mail_class;
   guint           services;        /* PmService bits */
   PmMills         declared_value;  /* for insurance */

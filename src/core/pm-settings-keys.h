@@ -13,3 +13,11 @@
 #define PM_SETTINGS_CONNECTIVITY_URL        "connectivity-url"
 #define PM_SETTINGS_PROVIDER_CA_FILE        "provider-ca-file"
 #define PM_SETTINGS_PROVIDER_KEY_FILE       "provider-key-file"
+
+/* The machine's devices and rate packages (src/kiosk/pm-application.c, "Devices"). */
+#define PM_SETTINGS_SCALE_DRIVER            "scale-driver"
+#define PM_SETTINGS_SCALE_RECORDING         "scale-recording"
+#define PM_SETTINGS_PRINTER_DRIVER          "printer-driver"
+#define PM_SETTINGS_PRINTER_FOLDER          "printer-folder"
+#define PM_SETTINGS_RATES_DIRECTORY         "rates-directory"
+#define PM_SETTINGS_DEMO_CONTROLS           "demo-controls"

@@ -6,17 +6,24 @@
 #include <errno.h>
 
 #include "pm-connection.h"
+#include "pm-folder-printer.h"
 #include "pm-package.h"
 #include "pm-settings-keys.h"
+#include "pm-sim-scale.h"
 #include "pm-software-psd.h"
 #include "pm-store.h"
+#include "pm-store-records.h"
 
 /* The store's file inside the state folder. */
 #define STORE_FILE_NAME "postmeter.db"
-/* The software PSD's folder inside the state folder. */
-#define PSD_DIR_NAME "psd"
+/* The software PSD's folder and the folder printer's default, inside the state folder. */
+#define PSD_FOLDER_NAME "psd"
+#define PRINTED_FOLDER_NAME "printed"
 /* Installed rate, graphics and software packages inside the state folder. */
 #define PACKAGES_DIR_NAME "packages"
+/* The provider key when the settings name none: the demonstration provider's, installed
+ * with Postmeter (data/keys). */
+#define PROVIDER_KEY_FILE "keys/demo-provider.pub"
 
 struct _PmApplication
 {
@@ -32,10 +39,18 @@ struct _PmApplication
   char          *state_dir;    /* from --state-dir, the "state-dir" property or settings */
   gboolean       windowed;
 
-  /* The data center: the PSD and the connection, made off the main thread once the store
-   * is open; NULL until then, or when no data center is configured (connection_problem
-   * says why). Owned; main thread. */
+  /* Devices (see "Devices" below); owned, main thread. */
   PmPsd         *psd;
+  PmScale       *scale;
+  PmPrinter     *printer;
+  PmRating      *rating;
+  PmPrintFlow   *print_flow;
+  GError        *devices_error;
+  GCancellable  *devices_cancellable;
+
+  /* The data center connection, made off the main thread once the store and the PSD
+   * are open; NULL until then, or when no data center is configured (connection_problem
+   * says why). Owned; main thread. */
   PmConnection  *connection;
   char          *connection_problem;
   GCancellable  *connection_cancellable;
@@ -53,6 +68,19 @@ enum
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum
+{
+  SIGNAL_DEVICES_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void maybe_make_print_flow (PmApplication *self);
+static char *data_file (GSettings  *settings,
+                        const char *key,
+                        const char *relative);
 
 static const GOptionEntry options[] = {
   { "windowed", 'w', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, NULL,
@@ -191,6 +219,7 @@ store_opened_cb (GObject      *source,
     self->store = g_steal_pointer (&store);
 
   apply_store (self);
+  maybe_make_print_flow (self);
   if (self->store != NULL)
     start_connection (self);
 }
@@ -211,6 +240,7 @@ open_store (PmApplication *self)
     pm_window_set_access (self->window, NULL);
   drop_connection (self);
   g_clear_object (&self->access);
+  g_clear_object (&self->print_flow);
   g_clear_object (&self->store);
   g_clear_error (&self->store_error);
 
@@ -380,16 +410,21 @@ make_connection (PmApplication *self)
 
   if (self->psd == NULL)
     {
+      g_autofree char *problem = NULL;
+
+      problem = g_strdup_printf (_("The PSD could not be opened, so the meter cannot use the "
+                                   "data center: %s"),
+                                 self->devices_error != NULL ? self->devices_error->message
+                                                             : _("it is still opening"));
       pm_connection_config_clear (&config);
-      set_connection_problem (self, _("The meter has no PSD yet, and a new one needs the "
-                                      "provider's signing key. A supervisor or support sets "
-                                      "the provider's files, then the meter makes it."));
+      set_connection_problem (self, problem);
       return;
     }
 
   config.connectivity_url = dup_setting (self, PM_SETTINGS_CONNECTIVITY_URL);
   config.ca_file = dup_setting (self, PM_SETTINGS_PROVIDER_CA_FILE);
-  config.provider_key_file = dup_setting (self, PM_SETTINGS_PROVIDER_KEY_FILE);
+  config.provider_key_file = data_file (self->settings, PM_SETTINGS_PROVIDER_KEY_FILE,
+                                        PROVIDER_KEY_FILE);
   config.install_dir = g_build_filename (self->state_dir, PACKAGES_DIR_NAME, NULL);
 
   pm_connection_new_async (&config, self->psd, self->store, self->connection_cancellable,
@@ -397,99 +432,259 @@ make_connection (PmApplication *self)
   pm_connection_config_clear (&config);
 }
 
-typedef struct
-{
-  char *psd_dir;
-  char *provider_key_file;  /* NULL: an existing PSD keeps the key it stored */
-} PsdOpen;
+/* Devices -------------------------------------------------------------------------------- */
 
-static void
-psd_open_free (PsdOpen *data)
+/* The provider key and the rate packages: a setting, else what is installed with
+ * Postmeter, else (running from the build tree) the source tree's data folder. */
+static char *
+data_file (GSettings  *settings,
+           const char *key,
+           const char *relative)
 {
-  g_free (data->psd_dir);
-  g_free (data->provider_key_file);
-  g_free (data);
+  g_autofree char *configured = g_settings_get_string (settings, key);
+  g_autofree char *installed = NULL;
+
+  if (*configured != '\0')
+    return g_steal_pointer (&configured);
+
+  installed = g_build_filename (PM_DATADIR, relative, NULL);
+  if (g_file_test (installed, G_FILE_TEST_EXISTS))
+    return g_steal_pointer (&installed);
+
+  return g_build_filename (PM_SOURCE_DATADIR, relative, NULL);
 }
 
-/* A worker thread: the PSD reads and writes its files when it opens. */
-static void
-psd_open_thread (GTask        *task,
-                 gpointer      source,
-                 gpointer      task_data,
-                 GCancellable *cancellable)
+typedef struct
 {
-  PsdOpen *data = task_data;
-  g_autoptr(PmVerifyKey) provider_key = NULL;
+  char          *psd_dir;
+  char          *key_file;
+  char          *rates_dir;
+  /* Results. */
   PmSoftwarePsd *psd;
-  GError *error = NULL;
+  PmRating      *rating;
+} DevicesOpen;
 
-  /* A new PSD needs the provider's key: without one and without a PSD there is nothing
-   * to open yet, which is no fault. */
-  if (data->provider_key_file == NULL && !g_file_test (data->psd_dir, G_FILE_TEST_IS_DIR))
+static void
+devices_open_free (DevicesOpen *open)
+{
+  g_free (open->psd_dir);
+  g_free (open->key_file);
+  g_free (open->rates_dir);
+  g_clear_object (&open->psd);
+  g_clear_pointer (&open->rating, pm_rating_unref);
+  g_free (open);
+}
+
+/* Worker thread: reading the key, opening the PSD's state file and verifying every rate
+ * package are file I/O and signature checks, so they stay off the main thread. */
+static void
+open_devices_thread (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  DevicesOpen *open = task_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pem = NULL;
+  g_autoptr(PmVerifyKey) key = NULL;
+
+  if (!g_file_get_contents (open->key_file, &pem, NULL, &error)
+      || (key = pm_verify_key_new_from_pem (pem, -1, &error)) == NULL)
     {
-      g_task_return_pointer (task, NULL, NULL);
+      g_prefix_error (&error, "Could not read the provider key %s: ", open->key_file);
+      g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  if (data->provider_key_file != NULL)
-    {
-      provider_key = pm_package_load_key (data->provider_key_file, &error);
-      if (provider_key == NULL)
-        {
-          g_prefix_error (&error, _("The provider's signing key could not be read: "));
-          g_task_return_error (task, error);
-          return;
-        }
-    }
-
-  if (g_mkdir_with_parents (data->psd_dir, 0700) != 0)
+  if (g_mkdir_with_parents (open->psd_dir, 0700) != 0)
     {
       int saved_errno = errno;
 
       g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                               _("Could not create the PSD's folder %s: %s"), data->psd_dir,
+                               "Could not create the PSD folder %s: %s", open->psd_dir,
                                g_strerror (saved_errno));
       return;
     }
 
-  psd = pm_software_psd_open (data->psd_dir, provider_key, 0, &error);
-  if (psd == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, psd, g_object_unref);
+  open->psd = pm_software_psd_open (open->psd_dir, key, 0, &error);
+  if (open->psd == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  open->rating = pm_rating_new ();
+  if (!pm_rating_install_directory (open->rating, open->rates_dir, key, &error))
+    {
+      g_prefix_error (&error, "The rate packages in %s were refused: ", open->rates_dir);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static PmScale *
+make_scale (PmApplication *self)
+{
+  g_autofree char *driver = g_settings_get_string (self->settings,
+                                                   PM_SETTINGS_SCALE_DRIVER);
+  g_autofree char *recording = NULL;
+
+  if (g_strcmp0 (driver, "none") == 0)
+    return NULL;
+
+  /* TODO: the USB HID and serial scale drivers have no device objects yet; until they
+   * do, the simulated scale is the only one the kiosk opens. */
+  recording = g_settings_get_string (self->settings, PM_SETTINGS_SCALE_RECORDING);
+  if (*recording != '\0')
+    return PM_SCALE (pm_sim_scale_new_for_recording (recording));
+  return PM_SCALE (pm_sim_scale_new ());
+}
+
+static PmPrinter *
+make_printer (PmApplication *self)
+{
+  g_autofree char *driver = g_settings_get_string (self->settings,
+                                                   PM_SETTINGS_PRINTER_DRIVER);
+  g_autofree char *folder = NULL;
+
+  /* TODO: envelopes go to the folder printer only; a CUPS driver that takes the
+   * envelope PDF is still to be written (the raw printers speak label languages). */
+  if (g_strcmp0 (driver, "folder") != 0)
+    g_warning ("Printer driver “%s” cannot print envelopes; using the folder printer",
+               driver);
+
+  folder = g_settings_get_string (self->settings, PM_SETTINGS_PRINTER_FOLDER);
+  if (*folder == '\0')
+    {
+      g_free (folder);
+      folder = g_build_filename (self->state_dir, PRINTED_FOLDER_NAME, NULL);
+    }
+  /* The folder printer writes only into a folder that exists: it is made here, once. */
+  if (g_mkdir_with_parents (folder, 0700) != 0)
+    g_warning ("Could not create the printer's folder %s: %s", folder, g_strerror (errno));
+  return PM_PRINTER (pm_folder_printer_new (_("Envelope printer"), folder));
 }
 
 static void
-psd_opened_cb (GObject      *source,
+reconciled_cb (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
 {
-  PmApplication *self;
-  g_autoptr(PmPsd) psd = NULL;
   g_autoptr(GError) error = NULL;
+  PmReconcileReport report;
 
-  psd = g_task_propagate_pointer (G_TASK (result), &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (!pm_print_flow_reconcile_finish (PM_PRINT_FLOW (source), result, &report, &error))
+    {
+      g_warning ("Start-up reconciliation of the PSD and the store failed: %s",
+                 error->message);
+      return;
+    }
+
+  if (report.inserted > 0 || report.interrupted > 0)
+    g_message ("Start-up reconciliation: %u debits recorded from the PSD journal, %"
+               G_GINT64_FORMAT " interrupted pieces marked unknown", report.inserted,
+               report.interrupted);
+}
+
+static void
+key_in_threshold_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  PmPrintFlow *flow = user_data;
+  gint64 value = 0;
+
+  if (pm_store_get_setting_int_finish (PM_STORE (source), result, &value, NULL))
+    pm_print_flow_set_key_in_threshold (flow, MAX (value, 0));
+  g_object_unref (flow);
+}
+
+/* The flow needs the store and the devices; whichever comes last makes it. */
+static void
+maybe_make_print_flow (PmApplication *self)
+{
+  if (self->print_flow != NULL || self->store == NULL || self->psd == NULL
+      || self->rating == NULL)
+    return;
+
+  self->print_flow = pm_print_flow_new (self->psd, self->store, self->printer,
+                                        self->rating);
+  pm_store_get_setting_int_async (self->store, PM_STORE_SETTING_KEY_IN_CONFIRM_MILLS,
+                                  pm_print_flow_get_key_in_threshold (self->print_flow),
+                                  self->devices_cancellable, key_in_threshold_cb,
+                                  g_object_ref (self->print_flow));
+  /* Before anything prints: every debit the PSD made is put in the store. */
+  pm_print_flow_reconcile_async (self->print_flow, self->devices_cancellable,
+                                 reconciled_cb, NULL);
+  g_signal_emit (self, signals[SIGNAL_DEVICES_CHANGED], 0);
+}
+
+static void
+devices_opened_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  PmApplication *self;
+  DevicesOpen *open = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) scale_error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error)
+      && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
   self = PM_APPLICATION (user_data);
-  if (psd == NULL && error == NULL)
+  if (error != NULL)
     {
-      make_connection (self);
-      return;
-    }
-  if (psd == NULL)
-    {
-      g_autofree char *problem = g_strdup_printf (_("The PSD could not be opened: %s"),
-                                                  error->message);
-
-      g_warning ("%s", problem);
-      set_connection_problem (self, problem);
+      g_warning ("The meter's devices could not be opened: %s", error->message);
+      self->devices_error = g_steal_pointer (&error);
+      g_signal_emit (self, signals[SIGNAL_DEVICES_CHANGED], 0);
+      start_connection (self);
       return;
     }
 
-  self->psd = g_steal_pointer (&psd);
-  make_connection (self);
+  self->psd = PM_PSD (g_steal_pointer (&open->psd));
+  self->rating = g_steal_pointer (&open->rating);
+  self->printer = make_printer (self);
+  self->scale = make_scale (self);
+  if (self->scale != NULL && !pm_scale_start (self->scale, &scale_error))
+    g_warning ("The scale could not be started: %s", scale_error->message);
+
+  maybe_make_print_flow (self);
+  g_signal_emit (self, signals[SIGNAL_DEVICES_CHANGED], 0);
+  start_connection (self);
+}
+
+static void
+open_devices (PmApplication *self)
+{
+  g_autoptr(GTask) task = NULL;
+  DevicesOpen *open = g_new0 (DevicesOpen, 1);
+
+  open->psd_dir = g_build_filename (self->state_dir, PSD_FOLDER_NAME, NULL);
+  open->key_file = data_file (self->settings, PM_SETTINGS_PROVIDER_KEY_FILE,
+                              PROVIDER_KEY_FILE);
+  open->rates_dir = data_file (self->settings, PM_SETTINGS_RATES_DIRECTORY, "rates");
+
+  task = g_task_new (NULL, self->devices_cancellable, devices_opened_cb, self);
+  g_task_set_source_tag (task, open_devices);
+  g_task_set_task_data (task, open, (GDestroyNotify) devices_open_free);
+  g_task_run_in_thread (task, open_devices_thread);
+}
+
+static void
+close_devices (PmApplication *self)
+{
+  g_cancellable_cancel (self->devices_cancellable);
+  if (self->scale != NULL)
+    pm_scale_stop (self->scale);
+  g_clear_object (&self->print_flow);
+  g_clear_object (&self->scale);
+  g_clear_object (&self->printer);
+  g_clear_object (&self->psd);
+  g_clear_pointer (&self->rating, pm_rating_unref);
 }
 
 /* Stops and forgets the connection; the PSD stays open. */
@@ -510,29 +705,16 @@ drop_connection (PmApplication *self)
   apply_connection (self);
 }
 
-/* Makes the connection from the settings, opening the PSD first if need be. */
+/* Makes the connection from the settings once the store and the PSD are open; called
+ * again by whichever of the two opens last. */
 static void
 start_connection (PmApplication *self)
 {
-  g_autoptr(GTask) task = NULL;
-  PsdOpen *data;
-
   drop_connection (self);
-  if (self->store == NULL)
+  if (self->store == NULL || (self->psd == NULL && self->devices_error == NULL))
     return;
-  if (self->psd != NULL)
-    {
-      make_connection (self);
-      return;
-    }
 
-  data = g_new0 (PsdOpen, 1);
-  data->psd_dir = g_build_filename (self->state_dir, PSD_DIR_NAME, NULL);
-  data->provider_key_file = dup_setting (self, PM_SETTINGS_PROVIDER_KEY_FILE);
-  task = g_task_new (NULL, self->connection_cancellable, psd_opened_cb, self);
-  g_task_set_source_tag (task, start_connection);
-  g_task_set_task_data (task, data, (GDestroyNotify) psd_open_free);
-  g_task_run_in_thread (task, psd_open_thread);
+  make_connection (self);
 }
 
 /* A supervisor changed where the data center is: connect again with the new settings. */
@@ -624,6 +806,8 @@ pm_application_startup (GApplication *application)
                         self);
     }
   open_store (self);
+  if (self->store_error == NULL)
+    open_devices (self);
 
   G_APPLICATION_CLASS (pm_application_parent_class)->startup (application);
 
@@ -672,6 +856,7 @@ pm_application_shutdown (GApplication *application)
     pm_connection_stop (self->connection);
   if (self->window != NULL)
     pm_window_lock (self->window, "shutdown");
+  close_devices (self);
 
   G_APPLICATION_CLASS (pm_application_parent_class)->shutdown (application);
 }
@@ -737,10 +922,10 @@ pm_application_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (self->connection, self);
     }
   g_clear_object (&self->connection);
-  g_clear_object (&self->psd);
   if (self->window != NULL)
     g_object_remove_weak_pointer (G_OBJECT (self->window), (gpointer *) &self->window);
   self->window = NULL;
+  close_devices (self);
   g_clear_object (&self->access);
   g_clear_object (&self->store);
   g_clear_object (&self->settings);
@@ -756,7 +941,9 @@ pm_application_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->connection_cancellable);
   g_clear_pointer (&self->connection_problem, g_free);
+  g_clear_object (&self->devices_cancellable);
   g_clear_error (&self->store_error);
+  g_clear_error (&self->devices_error);
   g_clear_pointer (&self->state_dir, g_free);
 
   G_OBJECT_CLASS (pm_application_parent_class)->finalize (object);
@@ -788,12 +975,17 @@ pm_application_class_init (PmApplicationClass *klass)
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
                          G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_DEVICES_CHANGED] =
+    g_signal_new ("devices-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
 pm_application_init (PmApplication *self)
 {
   self->cancellable = g_cancellable_new ();
+  self->devices_cancellable = g_cancellable_new ();
 
   g_application_add_main_option_entries (G_APPLICATION (self), options);
   g_application_set_option_context_summary (G_APPLICATION (self),
@@ -858,6 +1050,8 @@ pm_application_get_connection (PmApplication *self)
   return self->connection;
 }
 
+/* Devices: getters ------------------------------------------------------------------------ */
+
 /**
  * pm_application_get_psd:
  *
@@ -870,6 +1064,57 @@ PmPsd *
 pm_application_get_psd (PmApplication *self)
 {
   g_return_val_if_fail (PM_IS_APPLICATION (self), NULL);
-
   return self->psd;
+}
+
+/**
+ * pm_application_get_scale:
+ *
+ * Returns: (transfer none) (nullable): the scale, once open; NULL with no scale
+ */
+PmScale *
+pm_application_get_scale (PmApplication *self)
+{
+  g_return_val_if_fail (PM_IS_APPLICATION (self), NULL);
+  return self->scale;
+}
+
+PmPrinter *
+pm_application_get_printer (PmApplication *self)
+{
+  g_return_val_if_fail (PM_IS_APPLICATION (self), NULL);
+  return self->printer;
+}
+
+PmRating *
+pm_application_get_rating (PmApplication *self)
+{
+  g_return_val_if_fail (PM_IS_APPLICATION (self), NULL);
+  return self->rating;
+}
+
+/**
+ * pm_application_get_print_flow:
+ *
+ * Returns: (transfer none) (nullable): the print path, once the store and devices are open
+ */
+PmPrintFlow *
+pm_application_get_print_flow (PmApplication *self)
+{
+  g_return_val_if_fail (PM_IS_APPLICATION (self), NULL);
+  return self->print_flow;
+}
+
+PmStore *
+pm_application_get_store (PmApplication *self)
+{
+  g_return_val_if_fail (PM_IS_APPLICATION (self), NULL);
+  return self->store;
+}
+
+const GError *
+pm_application_get_devices_error (PmApplication *self)
+{
+  g_return_val_if_fail (PM_IS_APPLICATION (self), NULL);
+  return self->devices_error;
 }

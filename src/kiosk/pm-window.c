@@ -9,6 +9,7 @@
 #include "pm-home-page.h"
 #include "pm-lock-page.h"
 #include "pm-network-page.h"
+#include "pm-mail-page.h"
 #include "pm-service-page.h"
 #include "pm-settings-keys.h"
 #include "pm-settings-page.h"
@@ -76,6 +77,7 @@ struct _PmWindow
   GtkWidget     *home_page;
   GtkWidget     *settings_page;
   GtkWidget     *users_page;
+  GtkWidget     *mail_page;
   GtkWidget     *unbuilt_page;
   GtkWidget     *service_page;
   GtkWidget     *funds_page;
@@ -165,6 +167,11 @@ ensure_page (PmWindow   *self,
       page = self->connection_test_page = g_object_new (PM_TYPE_CONNECTION_TEST_PAGE, NULL);
       pm_connection_test_page_set_connection (PM_CONNECTION_TEST_PAGE (page),
                                               self->connection, self->connection_problem);
+    }
+  else if (g_strcmp0 (name, "mail") == 0)
+    {
+      page = self->mail_page = g_object_new (PM_TYPE_MAIL_PAGE, NULL);
+      pm_mail_page_set_user (PM_MAIL_PAGE (page), self->user);
     }
   else if (g_strcmp0 (name, "unbuilt") == 0)
     page = self->unbuilt_page = g_object_new (PM_TYPE_UNBUILT_PAGE, NULL);
@@ -327,6 +334,8 @@ set_user (PmWindow     *self,
     pm_funds_page_set_user (PM_FUNDS_PAGE (self->funds_page), user);
   if (self->network_page != NULL)
     pm_network_page_set_user (PM_NETWORK_PAGE (self->network_page), user);
+  if (self->mail_page != NULL)
+    pm_mail_page_set_user (PM_MAIL_PAGE (self->mail_page), user);
 
   if (user != NULL)
     {
@@ -567,6 +576,12 @@ open_page_action (GSimpleAction *action,
       ensure_page (self, name);
       show_page (self, name, _(screen->title));
       pm_connection_test_page_run (PM_CONNECTION_TEST_PAGE (self->connection_test_page));
+      return;
+    }
+
+  if (g_strcmp0 (name, "mail") == 0)
+    {
+      show_page (self, "mail", _(screen->title));
       return;
     }
 
@@ -886,6 +901,7 @@ pm_window_dispose (GObject *object)
   self->users_page = self->unbuilt_page = self->service_page = NULL;
   self->funds_page = self->network_page = self->connection_test_page = NULL;
   g_clear_object (&self->connection);
+  self->mail_page = NULL;
 
   G_OBJECT_CLASS (pm_window_parent_class)->dispose (object);
 }

@@ -1,7 +1,8 @@
 /* pm-window.h: the one kiosk window
  *
- * A stack of pages: "loading", "lock", "setup" (first start), "home", "settings", "users",
- * "funds", "network" (Settings > Network), "connection-test" (Test connection),
+ * A stack of pages: "loading", "lock", "setup" (first start), "home", "mail" (Print on
+ * envelopes), "settings", "users", "funds", "network" (Settings > Network),
+ * "connection-test" (Test connection),
  * "unbuilt" (a screen not in this version) and "service" (the meter cannot run). A top
  * bar (who is signed in, Home, Log out) and the status line show while someone is signed in.
  *

@@ -168,6 +168,20 @@ static const Migration migrations[] = {
     "UPDATE print_jobs SET ink_nanolitres = ink_microlitres_estimate * 1000,"
     "  ink_source = CASE WHEN ink_microlitres_estimate > 0 THEN 'model' ELSE 'none' END;"
     "CREATE INDEX print_jobs_by_printer ON print_jobs (printer, created_at);" },
+  { 6, "print presets",
+    /* A preset is what an operator picks together for a kind of mail; at most one is
+     * the default a supervisor chose, which the Mail screen starts with. */
+    "CREATE TABLE presets ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE CHECK (length (name) BETWEEN 1 AND 40),"
+    "  class_code TEXT NOT NULL DEFAULT '',"
+    "  services INTEGER NOT NULL DEFAULT 0 CHECK (services >= 0),"
+    "  account_id INTEGER REFERENCES cost_accounts (id),"
+    "  mode TEXT NOT NULL CHECK (mode IN ('postage', 'additional', 'key-in',"
+    "                                     're-date', 'date-stamp', 'graphic')),"
+    "  is_default INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX presets_one_default ON presets (is_default) WHERE is_default = 1;" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == PM_STORE_SCHEMA_VERSION);

@@ -22,7 +22,12 @@
 #include "pm-clock.h"
 #include "pm-keyboard.h"
 #include "pm-keypad.h"
+#include "pm-indicium.h"
+#include "pm-indicium-scan.h"
 #include "pm-lock-page.h"
+#include "pm-mail-page.h"
+#include "pm-psd-message.h"
+#include "pm-software-psd.h"
 #include "pm-settings-keys.h"
 #include "pm-settings-page.h"
 #include "pm-setup-page.h"
@@ -415,6 +420,63 @@ test_status_unknown (void)
 
 /* The window ----------------------------------------------------------------------------- */
 
+/* The meter's software PSD as the demo makes it: an operational block for origin 60601
+ * and $200 of funds, both signed with the demo provider's key, which also signs the rate
+ * packages the kiosk installs. */
+#define PSD_SERIAL 4300001
+#define PSD_FUNDS (200 * PM_MILLS_PER_DOLLAR)
+
+static void
+prepare_psd (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *psd_dir = g_build_filename (state_dir, "psd", NULL);
+  g_autofree char *pem = NULL;
+  g_autoptr(PmSigningKey) provider = NULL;
+  g_autoptr(PmVerifyKey) provider_public = NULL;
+  g_autoptr(PmSoftwarePsd) psd = NULL;
+  g_autoptr(PmVerifyKey) psd_key = NULL;
+  g_autoptr(GBytes) block_bytes = NULL;
+  g_autoptr(GBytes) refill = NULL;
+  g_autoptr(PmPsdStatus) installed = NULL;
+  g_autoptr(PmPsdStatus) refilled = NULL;
+  PmOperationalBlock block = { 0 };
+  PmPostageValueDownload download = { 0 };
+
+  g_assert_true (g_file_get_contents (PM_SOURCE_DATADIR "/keys/demo-provider.key", &pem,
+                                      NULL, &error));
+  provider = pm_signing_key_new_from_pem (pem, -1, &error);
+  g_assert_no_error (error);
+  provider_public = pm_signing_key_get_verify_key (provider);
+
+  g_assert_cmpint (g_mkdir_with_parents (psd_dir, 0700), ==, 0);
+  psd = pm_software_psd_open (psd_dir, provider_public, PSD_SERIAL, &error);
+  g_assert_no_error (error);
+  psd_key = pm_psd_get_public_key (PM_PSD (psd));
+  block.psd_serial = PSD_SERIAL;
+  memcpy (block.psd_model, PM_SOFTWARE_PSD_MODEL, 5);
+  g_assert_true (pm_psd_key_digest (psd_key, block.psd_key_digest));
+  block.certificate_serial = 1;
+  block.origin_zip = 60601;
+  pm_operational_block_set_profile (&block, PM_POSTAL_PROFILE_IBI);
+  block.max_funds = 1000 * PM_MILLS_PER_DOLLAR;
+  block.max_postage = 100 * PM_MILLS_PER_DOLLAR;
+  block.issued_at = pm_clock_now_s ();
+  block_bytes = pm_operational_block_sign (&block, provider, &error);
+  g_assert_no_error (error);
+  installed = pm_psd_install_operational_block_sync (PM_PSD (psd), block_bytes, &error);
+  g_assert_no_error (error);
+
+  download.psd_serial = PSD_SERIAL;
+  download.sequence = 1;
+  download.amount = PSD_FUNDS;
+  download.issued_at = pm_clock_now_s ();
+  refill = pm_postage_value_download_sign (&download, provider, &error);
+  g_assert_no_error (error);
+  refilled = pm_psd_refill_sync (PM_PSD (psd), refill, &error);
+  g_assert_no_error (error);
+}
+
 static void
 start_application (void)
 {
@@ -422,6 +484,7 @@ start_application (void)
 
   state_dir = g_dir_make_tmp ("postmeter-kiosk-XXXXXX", &error);
   g_assert_no_error (error);
+  prepare_psd ();
 
   /* The kiosk as a mailroom runs it: full screen, no decorations, under an X server
    * with no window manager to carry out the full-screen request. */
@@ -585,11 +648,215 @@ test_unlock (void)
   save_screenshot ("home");
 }
 
+
+/* Print on envelopes ---------------------------------------------------------------------- */
+
+static gboolean
+mail_ready (gpointer data)
+{
+  return pm_mail_page_get_ready (PM_MAIL_PAGE (data));
+}
+
+static gboolean
+mail_idle (gpointer data)
+{
+  return !pm_mail_page_get_busy (PM_MAIL_PAGE (data));
+}
+
+static gboolean
+mail_funds_shown (gpointer data)
+{
+  const char *funds = pm_mail_page_get_funds_text (PM_MAIL_PAGE (data));
+
+  return funds != NULL && funds[0] == '$';
+}
+
+typedef struct
+{
+  GtkWidget  *page;
+  const char *text;
+} WeightWait;
+
+static gboolean
+mail_weight_is (gpointer data)
+{
+  WeightWait *wait = data;
+
+  return pm_mail_page_get_weight_stable (PM_MAIL_PAGE (wait->page)) &&
+         g_strcmp0 (pm_mail_page_get_weight_text (PM_MAIL_PAGE (wait->page)), wait->text) == 0;
+}
+
+static void
+mail_print (GtkWidget *mail)
+{
+  act (mail, "mail.print", NULL);
+  if (!wait_until (mail_idle, mail))
+    g_error ("Printing did not finish within %d s", WAIT_TIMEOUT_S);
+}
+
+static void
+assert_mail_refused (GtkWidget  *mail,
+                     const char *words)
+{
+  const char *message;
+
+  mail_print (mail);
+  message = pm_mail_page_get_message (PM_MAIL_PAGE (mail));
+  g_assert_null (pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail)));
+  g_assert_true (g_str_has_prefix (message, "Not printed; no postage was taken."));
+  if (strstr (message, words) == NULL)
+    g_error ("The screen says “%s”, not “%s”", message, words);
+}
+
+static void
+put_piece (GtkWidget  *mail,
+           const char *weight,
+           const char *shown)
+{
+  WeightWait wait = { mail, shown };
+
+  act (mail, "mail.put-piece", weight);
+  if (!wait_until (mail_weight_is, &wait))
+    g_error ("The scale did not settle at %s; the page shows %s", shown,
+             pm_mail_page_get_weight_text (PM_MAIL_PAGE (mail)));
+}
+
+static void
+test_mail_print_letter (void)
+{
+  GtkWidget *mail;
+  const PmPrintOutcome *outcome;
+  g_autofree char *png = NULL;
+  g_autoptr(GBytes) scanned = NULL;
+  g_autoptr(PmVerifyKey) key = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDate) today = NULL;
+  PmIndicium indicium;
+
+  if (skip_without_display ())
+    return;
+
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "mail");
+  mail = page ("mail");
+  if (!wait_until (mail_ready, mail))
+    g_error ("The Mail page did not get its devices: %s",
+             pm_mail_page_get_message (PM_MAIL_PAGE (mail)));
+  g_assert_true (wait_until (mail_funds_shown, mail));
+  g_assert_cmpstr (pm_mail_page_get_funds_text (PM_MAIL_PAGE (mail)), ==, "$200.00");
+  save_screenshot ("mail-empty");
+
+  /* Nothing on the scale: refused, and nothing taken. */
+  act (mail, "mail.select-class", "first-class-letter");
+  assert_mail_refused (mail, "There is no piece on the scale");
+  save_screenshot ("mail-refused-no-piece");
+
+  /* A letter on the scale: the weight settles and the 2026 metered price shows. */
+  put_piece (mail, "0.9 oz", "0.9 oz");
+  g_assert_cmpstr (pm_mail_page_get_postage_text (PM_MAIL_PAGE (mail)), ==, "$0.78");
+  save_screenshot ("mail-weighed");
+
+  /* A malformed ZIP is refused before any debit. */
+  act (mail, "mail.set-destination", "2000");
+  assert_mail_refused (mail, "“2000” is not a ZIP Code");
+  save_screenshot ("mail-refused-zip");
+
+  act (mail, "mail.set-destination", "20001-0005");
+  mail_print (mail);
+  outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
+  g_assert_nonnull (outcome);
+  g_assert_cmpint (outcome->kind, ==, PM_PRINT_OUTCOME_PRINTED);
+  g_assert_cmpstr (pm_mail_page_get_message (PM_MAIL_PAGE (mail)), ==, "Printed $0.78.");
+  g_assert_cmpstr (pm_mail_page_get_batch_text (PM_MAIL_PAGE (mail)), ==, "1 piece, $0.78");
+  g_assert_true (wait_until (mail_funds_shown, mail));
+  save_screenshot ("mail-printed");
+
+  /* The printed image, read back with libdmtx and checked with the PSD's key. */
+  png = g_strdup_printf ("%s/printed/%s.png", state_dir, outcome->job_id);
+  scanned = pm_indicium_scan_png (png, &error);
+  g_assert_no_error (error);
+  key = pm_psd_get_public_key (pm_application_get_psd (app));
+  g_assert_true (pm_indicium_verify (g_bytes_get_data (scanned, NULL),
+                                     g_bytes_get_size (scanned), key, &indicium, &error));
+  g_assert_no_error (error);
+  today = pm_clock_today_local ();
+  g_assert_cmpint (indicium.postage, ==, 780);
+  g_assert_cmpuint (indicium.date_of_mailing, ==, pm_indicium_date_from_gdate (today));
+  g_assert_cmpuint (indicium.origin_zip, ==, 60601);
+  g_assert_cmpuint (indicium.destination_zip, ==, 200010005);
+  g_assert_cmpuint (indicium.device_serial, ==, PSD_SERIAL);
+  g_assert_cmpuint (indicium.rate_category, ==, PM_RATE_CATEGORY_FIRST_CLASS_LETTER);
+  g_assert_cmpint (indicium.descending, ==, PSD_FUNDS - 780);
+  g_assert_true (indicium.flags & PM_INDICIUM_FLAG_SPECIMEN);
+}
+
+static gboolean
+mail_today_is (gpointer data)
+{
+  return pm_mail_page_get_today_count (PM_MAIL_PAGE (page ("mail"))) == GPOINTER_TO_INT (data);
+}
+
+static void
+test_mail_refusals_and_modes (void)
+{
+  GtkWidget *mail;
+  const PmPrintOutcome *outcome;
+
+  if (skip_without_display ())
+    return;
+
+  mail = page ("mail");
+  g_assert_true (wait_until (mail_today_is, GINT_TO_POINTER (1)));
+
+  /* Too heavy for a letter: the class limit, in plain words. */
+  put_piece (mail, "4 oz", "4 oz");
+  assert_mail_refused (mail, "3.5 oz");
+  save_screenshot ("mail-refused-too-heavy");
+
+  /* A typed weight for a piece too big for the platform. */
+  act (mail, "mail.set-manual-weight", "2.5 oz");
+  g_assert_cmpstr (pm_mail_page_get_postage_text (PM_MAIL_PAGE (mail)), ==, "$1.36");
+  mail_print (mail);
+  outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
+  g_assert_nonnull (outcome);
+  g_assert_cmpint (outcome->postage, ==, 1360);
+  act (mail, "mail.set-manual-weight", "");
+
+  /* Key-in above the threshold needs a confirmation; then it prints. */
+  act (mail, "mail.select-mode", "key-in");
+  act (mail, "mail.set-amount", "25.00");
+  assert_mail_refused (mail, "Confirm the amount");
+  save_screenshot ("mail-key-in-confirm");
+  act (mail, "mail.print-confirmed", NULL);
+  g_assert_true (wait_until (mail_idle, mail));
+  outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
+  g_assert_nonnull (outcome);
+  g_assert_cmpint (outcome->postage, ==, 25000);
+
+  /* A date stamp for incoming mail takes nothing. */
+  act (mail, "mail.select-mode", "date-stamp");
+  mail_print (mail);
+  outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
+  g_assert_nonnull (outcome);
+  g_assert_cmpint (outcome->postage, ==, 0);
+  g_assert_cmpstr (pm_mail_page_get_batch_text (PM_MAIL_PAGE (mail)), ==,
+                   "3 pieces, $27.14");
+
+  act (mail, "mail.select-mode", "postage");
+  act (mail, "mail.take-piece", NULL);
+  g_assert_true (wait_until (mail_today_is, GINT_TO_POINTER (3)));
+  save_screenshot ("mail-today");
+
+  act (mail, "mail.reset-batch", NULL);
+  g_assert_cmpstr (pm_mail_page_get_batch_text (PM_MAIL_PAGE (mail)), ==,
+                   "0 pieces, $0.00");
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
+}
+
 static void
 test_unbuilt_screens (void)
 {
   static const struct { const char *name; const char *title; } screens[] = {
-    { "mail", "Print on envelopes" },
     { "shipping", "Shipping labels" },
     { "accounts", "Accounts" },
     { "reports", "Reports" },
@@ -1073,6 +1340,8 @@ main (int   argc,
   g_test_add_func ("/kiosk/window/set-up-supervisor", test_set_up_supervisor);
   g_test_add_func ("/kiosk/window/wrong-code", test_wrong_code);
   g_test_add_func ("/kiosk/window/unlock", test_unlock);
+  g_test_add_func ("/kiosk/window/mail-print-letter", test_mail_print_letter);
+  g_test_add_func ("/kiosk/window/mail-refusals-and-modes", test_mail_refusals_and_modes);
   g_test_add_func ("/kiosk/window/unbuilt-screens", test_unbuilt_screens);
   g_test_add_func ("/kiosk/window/users-add-disable", test_users_add_disable);
   g_test_add_func ("/kiosk/window/log-out", test_log_out);

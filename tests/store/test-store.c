@@ -511,6 +511,10 @@ static const struct
           "state, created_at) VALUES ('Envelope printer', 'envelope', 2, 3, 'done', 1)",
           "SELECT count(*) FROM print_jobs WHERE ink_nanolitres = 3000 "
           "AND ink_source = 'model' AND printer_job_ref = ''" },
+  [6] = { { "presets", NULL, NULL },
+          "INSERT INTO refills (psd_serial, sequence, amount_mills, applied_at) "
+          "VALUES ('PSD1', 1, 500000, 1)",
+          "SELECT count(*) FROM refills WHERE amount_mills = 500000" },
 };
 
 static void
