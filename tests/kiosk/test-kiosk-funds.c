@@ -736,6 +736,8 @@ test_connection_test_blocked_port (void)
   GPtrArray *results;
   const PmProbeResult *check;
   PmConnection *before;
+  const char *sentence;
+  g_autofree char *expected = NULL;
   guint port;
 
   if (skip_without_display ())
@@ -771,6 +773,85 @@ test_connection_test_blocked_port (void)
   g_assert_true (g_str_has_prefix (pm_connection_test_page_get_summary
                                      (PM_CONNECTION_TEST_PAGE (test)), "1 of "));
   save_screenshot ("connection-test-blocked");
+
+  /* The status line: the check is blocked while the data center answers, and it says so
+   * rather than "Online". */
+  open_page ("funds");
+  funds_action_and_wait ("funds.connect-now");
+  assert_status_soon (PM_STATUS_ITEM_NETWORK, "Check blocked");
+  g_assert_cmpint (pm_status_get_level (pm_window_get_status (window ()),
+                                        PM_STATUS_ITEM_NETWORK), ==, PM_STATUS_LEVEL_WARNING);
+  open_page ("settings");
+  open_page ("network");
+  sentence = pm_network_page_get_status_text (PM_NETWORK_PAGE (page ("network")));
+  expected = g_strdup_printf ("), but the data center is otherwise reachable: a firewall "
+                              "blocks the check. Allow plain HTTP from this machine to "
+                              "127.0.0.1 on TCP port %u.", port);
+  if (sentence == NULL || strstr (sentence, expected) == NULL)
+    g_error ("Settings > Network says “%s”", sentence);
+  save_screenshot ("network-check-blocked");
+}
+
+static void
+portal_page (SoupServerMessage *msg,
+             const char        *path,
+             gpointer           user_data)
+{
+  static const char page_html[] = "<html><body>Guest Wi-Fi: accept the terms</body></html>";
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/html", SOUP_MEMORY_STATIC, page_html,
+                                    sizeof page_html - 1);
+}
+
+/* A captive portal answers the connectivity check with its sign-in page while the data
+ * center answers: the status line says "Filtered", never "Online", and Settings > Network
+ * says what answered. */
+static void
+test_status_filtered (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (PM_SETTINGS_SCHEMA);
+  g_autofree char *kept = g_settings_get_string (settings, PM_SETTINGS_CONNECTIVITY_URL);
+  g_autofree char *url = NULL;
+  g_autofree char *expected = NULL;
+  PmTestHostile *portal;
+  PmConnection *before;
+  const char *sentence;
+
+  if (skip_without_display ())
+    return;
+
+  portal = pm_test_hostile_start_plain (dc, portal_page, NULL);
+  url = g_strdup_printf ("http://127.0.0.1:%u/generate_204", pm_test_hostile_get_port (portal));
+  before = pm_application_get_connection (app);
+  g_settings_set_string (settings, PM_SETTINGS_CONNECTIVITY_URL, url);
+  g_assert_true (wait_until (has_connection, before));
+  g_assert_true (wait_until (connection_idle, NULL));
+
+  open_page ("funds");
+  funds_action_and_wait ("funds.connect-now");
+  assert_status_soon (PM_STATUS_ITEM_NETWORK, "Filtered");
+  g_assert_cmpint (pm_status_get_level (pm_window_get_status (window ()),
+                                        PM_STATUS_ITEM_NETWORK), ==, PM_STATUS_LEVEL_WARNING);
+  /* A notice left by an earlier step would cover the status line in the picture. */
+  act (GTK_WIDGET (window ()), "win.dismiss-notice", NULL);
+  save_screenshot ("status-filtered");
+
+  open_page ("settings");
+  open_page ("network");
+  sentence = pm_network_page_get_status_text (PM_NETWORK_PAGE (page ("network")));
+  expected = g_strdup_printf ("Filtered: something on the network answered the connectivity "
+                              "check at %s with a web page (HTTP 200) instead of 204 No "
+                              "Content.", url);
+  if (sentence == NULL || !g_str_has_prefix (sentence, expected))
+    g_error ("Settings > Network says “%s”", sentence);
+  save_screenshot ("network-filtered");
+
+  before = pm_application_get_connection (app);
+  g_settings_set_string (settings, PM_SETTINGS_CONNECTIVITY_URL, kept);
+  g_assert_true (wait_until (has_connection, before));
+  g_assert_true (wait_until (connection_idle, NULL));
+  pm_test_hostile_stop (portal);
 }
 
 /* A data center address where nothing answers: a clear message, the PSD unchanged. */
@@ -885,6 +966,7 @@ main (int   argc,
   g_test_add_func ("/kiosk/network/test-connection", test_network_and_test_connection);
   g_test_add_func ("/kiosk/network/test-connection-blocked-port",
                    test_connection_test_blocked_port);
+  g_test_add_func ("/kiosk/network/status-filtered", test_status_filtered);
   g_test_add_func ("/kiosk/network/no-datacenter", test_connect_now_no_datacenter);
   g_test_add_func ("/kiosk/operator/sees-funds-only", test_operator_sees_funds_only);
 
