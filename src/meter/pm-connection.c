@@ -11,6 +11,7 @@
 #include "pm-connection-private.h"
 #include "pm-download-flow.h"
 #include "pm-funds-flow.h"
+#include "pm-log.h"
 #include "pm-package.h"
 #include "pm-upload-flow.h"
 
@@ -31,6 +32,8 @@ static guint signals[N_SIGNALS];
 #define HEALTH_INTERVAL_US          ((gint64) 6 * 3600 * G_USEC_PER_SEC)
 #define ACTIVATION_INTERVAL_US      ((gint64) 3600 * G_USEC_PER_SEC)
 #define ERROR_WINDOW_US             ((gint64) 24 * 3600 * G_USEC_PER_SEC)
+/* The most an error log may add to a health record (which may be 4 MiB), before base64. */
+#define ERROR_LOG_BUDGET_BYTES      (2 * 1024 * 1024)
 
 void
 pm_connection_config_clear (PmConnectionConfig *config)
@@ -1083,6 +1086,8 @@ health_session_cb (GObject      *source,
 
   device = pm_net_client_dup_device_id (self->client);
   record = pm_health_record_new (device);
+  if (g_task_get_task_data (task) != NULL)
+    record->log = g_bytes_ref (g_task_get_task_data (task));
   record->taken_at = pm_clock_now_s ();
   record->uptime_s = (g_get_monotonic_time () - self->started_us) / G_USEC_PER_SEC;
   record->errors_24h = self->error_times->len;
@@ -1103,19 +1108,31 @@ health_session_cb (GObject      *source,
   g_object_unref (gather);
 }
 
+/* log: an error log to attach, or NULL. */
+static void
+send_health (PmConnection        *self,
+             GBytes              *log,
+             GCancellable        *cancellable,
+             GAsyncReadyCallback  callback,
+             gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, pm_connection_send_health_async);
+  if (log != NULL)
+    g_task_set_task_data (task, g_bytes_ref (log), (GDestroyNotify) g_bytes_unref);
+  pm_connection_ensure_session_async (self, cancellable, health_session_cb, task);
+}
+
 void
 pm_connection_send_health_async (PmConnection        *self,
                                  GCancellable        *cancellable,
                                  GAsyncReadyCallback  callback,
                                  gpointer             user_data)
 {
-  GTask *task;
-
   g_return_if_fail (PM_IS_CONNECTION (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, pm_connection_send_health_async);
-  pm_connection_ensure_session_async (self, cancellable, health_session_cb, task);
+  send_health (self, NULL, cancellable, callback, user_data);
 }
 
 gboolean
@@ -1124,6 +1141,87 @@ pm_connection_send_health_finish (PmConnection  *self,
                                   GError       **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- the error log ---------------------------------------------------------------------- */
+
+static void
+error_log_sent_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!pm_connection_send_health_finish (PM_CONNECTION (source), result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_message ("Error log of %u records sent to the data center",
+             GPOINTER_TO_UINT (g_task_get_task_data (task)));
+  g_task_return_int (task, GPOINTER_TO_UINT (g_task_get_task_data (task)));
+}
+
+void
+pm_connection_send_error_log_async (PmConnection        *self,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GBytes) text = NULL;
+  guint64 dropped = 0;
+
+  g_return_if_fail (PM_IS_CONNECTION (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, pm_connection_send_error_log_async);
+
+  /* A copy taken now: what is logged while it travels waits for the next request. */
+  records = pm_log_ring_snapshot (&dropped);
+  if (records->len == 0)
+    {
+      g_task_return_int (task, 0);
+      return;
+    }
+  text = pm_log_records_to_text (records, dropped);
+  while (g_bytes_get_size (text) > ERROR_LOG_BUDGET_BYTES && records->len > 1)
+    {
+      /* The newest records say most about the fault support was called for. */
+      guint cut = MAX (records->len / 4, 1);
+
+      g_ptr_array_remove_range (records, 0, cut);
+      dropped += cut;
+      g_bytes_unref (text);
+      text = pm_log_records_to_text (records, dropped);
+    }
+
+  g_task_set_task_data (task, GUINT_TO_POINTER (records->len), NULL);
+  send_health (self, text, cancellable, error_log_sent_cb, g_steal_pointer (&task));
+}
+
+gboolean
+pm_connection_send_error_log_finish (PmConnection  *self,
+                                     GAsyncResult  *result,
+                                     guint         *out_sent,
+                                     GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  gssize sent;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  sent = g_task_propagate_int (G_TASK (result), &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (out_sent != NULL)
+    *out_sent = (guint) sent;
+  return TRUE;
 }
 
 /* ---- Connect now ------------------------------------------------------------------------ */

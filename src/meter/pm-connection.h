@@ -188,4 +188,17 @@ gboolean  pm_connection_send_health_finish  (PmConnection        *self,
                                              GAsyncResult        *result,
                                              GError             **error);
 
+/* Support's "Send error log to the provider": the program's recent warnings and errors
+ * (pm-log.h) go to the data center inside a health record, an S3-style PUT with content
+ * checksums that the data center checks, parses and keeps. Answers the number of records
+ * sent; 0 when there were none, and then nothing is sent. */
+void      pm_connection_send_error_log_async  (PmConnection        *self,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean  pm_connection_send_error_log_finish (PmConnection        *self,
+                                               GAsyncResult        *result,
+                                               guint               *out_sent,
+                                               GError             **error);
+
 G_END_DECLS
