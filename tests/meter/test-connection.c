@@ -8,6 +8,7 @@
 #include "pm-connection.h"
 #include "pm-download-flow.h"
 #include "pm-funds-flow.h"
+#include "pm-log.h"
 #include "pm-psd-message.h"
 #include "pm-software-psd.h"
 #include "pm-store-outbox.h"
@@ -132,7 +133,8 @@ static Meter *
 meter_new_full (guint32     serial,
                 PmMills     fund,
                 const char *datacenter_url,
-                const char *check_url)
+                const char *check_url,
+                gboolean    registered)
 {
   Meter *m = g_new0 (Meter, 1);
   g_autoptr(GError) error = NULL;
@@ -156,7 +158,8 @@ meter_new_full (guint32     serial,
   key = pm_psd_get_public_key (PM_PSD (m->psd));
   pem = pm_verify_key_to_pem (key);
   r.pem = g_strndup (g_bytes_get_data (pem, NULL), g_bytes_get_size (pem));
-  pm_test_datacenter_call (dc, register_cb, &r);
+  if (registered)
+    pm_test_datacenter_call (dc, register_cb, &r);
   m->device_id = r.device_id;
   g_free (r.pem);
 
@@ -172,7 +175,7 @@ meter_new (guint32     serial,
            PmMills     fund,
            const char *datacenter_url)
 {
-  return meter_new_full (serial, fund, datacenter_url, NULL);
+  return meter_new_full (serial, fund, datacenter_url, NULL, TRUE);
 }
 
 static void
@@ -1272,7 +1275,7 @@ test_network_portal_page (void)
   g_autofree char *check_url = g_strdup_printf ("http://127.0.0.1:%u/generate_204",
                                                 pm_test_hostile_get_port (portal));
   g_autofree char *expected = NULL;
-  Meter *m = meter_new_full (METER_PSD_SERIAL + 21, 0, NULL, check_url);
+  Meter *m = meter_new_full (METER_PSD_SERIAL + 21, 0, NULL, check_url, TRUE);
   Waiter w = { 0 };
   g_autoptr(GError) error = NULL;
   const char *text = NULL;
@@ -1320,7 +1323,7 @@ test_network_portal_redirect (void)
   g_autofree char *check_url = g_strdup_printf ("http://127.0.0.1:%u/generate_204",
                                                 pm_test_hostile_get_port (portal));
   g_autofree char *expected = NULL;
-  Meter *m = meter_new_full (METER_PSD_SERIAL + 22, 0, NULL, check_url);
+  Meter *m = meter_new_full (METER_PSD_SERIAL + 22, 0, NULL, check_url, TRUE);
   const char *text = NULL;
   const char *sentence = NULL;
 
@@ -1346,7 +1349,7 @@ test_network_check_blocked (void)
   g_autofree char *check_url = g_strdup_printf ("http://127.0.0.1:%u/generate_204", closed);
   g_autofree char *dead_dc = g_strdup_printf ("https://127.0.0.1:%u", pm_test_closed_port ());
   g_autofree char *expected = NULL;
-  Meter *m = meter_new_full (METER_PSD_SERIAL + 23, 0, NULL, check_url);
+  Meter *m = meter_new_full (METER_PSD_SERIAL + 23, 0, NULL, check_url, TRUE);
   Meter *cut = NULL;
   Waiter w = { 0 };
   g_autoptr(GError) error = NULL;
@@ -1373,7 +1376,7 @@ test_network_check_blocked (void)
   meter_free (m);
 
   /* Nothing reachable at all. */
-  cut = meter_new_full (METER_PSD_SERIAL + 24, 0, dead_dc, check_url);
+  cut = meter_new_full (METER_PSD_SERIAL + 24, 0, dead_dc, check_url, TRUE);
   pm_connection_connect_now_async (cut->connection, NULL, waiter_cb, &w);
   WAIT (w);
   g_assert_false (pm_connection_connect_now_finish (cut->connection, w.result, &error));
@@ -1387,6 +1390,114 @@ test_network_check_blocked (void)
   g_assert_nonnull (strstr (sentence, "The data center could not be reached either: "));
   g_assert_nonnull (strstr (sentence, error->message));
   meter_free (cut);
+}
+
+/* ---- the error log --------------------------------------------------------------- */
+
+typedef struct
+{
+  const char *device_id;
+  GPtrArray  *records;
+} LatestLog;
+
+static gboolean
+latest_log_cb (gpointer data)
+{
+  LatestLog *q = data;
+
+  q->records = pm_dc_server_get_latest_error_log (dc->server, q->device_id, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static GPtrArray *
+latest_error_log (const char *device_id)
+{
+  LatestLog q = { device_id, NULL };
+
+  pm_test_datacenter_call (dc, latest_log_cb, &q);
+  return q.records;
+}
+
+static gboolean
+send_error_log (Meter   *m,
+                guint   *out_sent,
+                GError **error)
+{
+  Waiter w = { 0 };
+  gboolean ok;
+
+  pm_connection_send_error_log_async (m->connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  ok = pm_connection_send_error_log_finish (m->connection, w.result, out_sent, error);
+  waiter_clear (&w);
+  return ok;
+}
+
+/* Support's "Send error log": the ring's records reach the data center's database as they
+ * were logged; with none, nothing is sent; no data center, or one that refuses the
+ * machine, is an error in plain words. */
+static void
+test_error_log (void)
+{
+  Meter *m = meter_new (METER_PSD_SERIAL + 25, 0, NULL);
+  g_autofree char *dead_dc = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(GPtrArray) kept = NULL;
+  g_autoptr(GError) error = NULL;
+  Meter *cut;
+  Meter *stranger;
+  guint sent = 99;
+  guint dead_port;
+
+  pm_log_ring_clear ();
+  g_assert_true (send_error_log (m, &sent, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (sent, ==, 0);
+  g_assert_null (latest_error_log (m->device_id));
+
+  pm_log_ring_add (G_LOG_LEVEL_WARNING, "postmeter-scale",
+                   "The scale on /dev/ttyUSB0 stopped answering");
+  pm_log_ring_add (G_LOG_LEVEL_MESSAGE, "postmeter-net", "Signed in (not a fault)");
+  pm_log_ring_add (G_LOG_LEVEL_CRITICAL, "postmeter-printer", "Job 7 failed:\npaper out");
+  g_assert_true (send_error_log (m, &sent, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (sent, ==, 2);
+
+  kept = latest_error_log (m->device_id);
+  g_assert_nonnull (kept);
+  g_assert_cmpuint (kept->len, ==, 2);
+  g_assert_cmpint (((PmLogRecord *) kept->pdata[0])->level, ==, G_LOG_LEVEL_WARNING);
+  g_assert_cmpstr (((PmLogRecord *) kept->pdata[0])->domain, ==, "postmeter-scale");
+  g_assert_cmpstr (((PmLogRecord *) kept->pdata[0])->message, ==,
+                   "The scale on /dev/ttyUSB0 stopped answering");
+  g_assert_cmpint (((PmLogRecord *) kept->pdata[1])->level, ==, G_LOG_LEVEL_CRITICAL);
+  g_assert_cmpstr (((PmLogRecord *) kept->pdata[1])->domain, ==, "postmeter-printer");
+  g_assert_cmpstr (((PmLogRecord *) kept->pdata[1])->message, ==, "Job 7 failed:\npaper out");
+  g_assert_cmpint (((PmLogRecord *) kept->pdata[0])->time_us, <=,
+                   ((PmLogRecord *) kept->pdata[1])->time_us);
+  meter_free (m);
+
+  /* No data center at the address: nothing sent, and the reason. */
+  dead_port = pm_test_closed_port ();
+  dead_dc = g_strdup_printf ("https://127.0.0.1:%u", dead_port);
+  cut = meter_new_full (METER_PSD_SERIAL + 26, 0, dead_dc, NULL, TRUE);
+  g_assert_false (send_error_log (cut, &sent, &error));
+  expected = g_strdup_printf ("No connection to 127.0.0.1:%u", dead_port);
+  g_assert_nonnull (error);
+  if (!g_str_has_prefix (error->message, expected))
+    g_error ("The error says “%s”", error->message);
+  g_clear_error (&error);
+  g_assert_null (latest_error_log (cut->device_id));
+  meter_free (cut);
+
+  /* A machine the data center does not know is refused. */
+  stranger = meter_new_full (METER_PSD_SERIAL + 27, 0, NULL, NULL, FALSE);
+  g_assert_false (send_error_log (stranger, &sent, &error));
+  g_assert_nonnull (error);
+  if (strstr (error->message, "not registered") == NULL)
+    g_error ("The error says “%s”", error->message);
+  meter_free (stranger);
+  pm_log_ring_clear ();
 }
 
 /* A data center address that is not https is refused when the connection is made. */
@@ -1446,6 +1557,7 @@ main (int    argc,
   g_test_add_func ("/meter/connection/network/portal-redirect",
                    test_network_portal_redirect);
   g_test_add_func ("/meter/connection/network/check-blocked", test_network_check_blocked);
+  g_test_add_func ("/meter/connection/error-log", test_error_log);
 
   status = g_test_run ();
   pm_test_datacenter_stop (dc);
