@@ -1,10 +1,10 @@
 Postmeter-Package-Signature: 1
 Name: usps-2025-07-13
 Content-Type: application/vnd.postmeter.rates+xml
-Version: 1
-Length: 27610
-SHA-256: 6245b5550b165ccb3cef2842ffc04a68de9899d364bac71b98be69082b9936ae
-Signed: 2026-12-03T22:09:04Z
+Version: 2
+Length: 29095
+SHA-256: 44a3e604852720cc7daf826afca68324e51673d81bac58fdd94d8b9c7e265a22
+Signed: 2026-12-04T07:14:09Z
 Expires: 2030-01-01T00:00:00Z
 Key-Fingerprint: 48fe9d676fc60de9beb774605f328fe4574b6ea493a772dc48175364b4530e9a
-Signature: qDiDidNMBiwWgPBleaGEZIB1l765d8IK/9GHoIiPuJ+NJSwoDByPpLwgfoz+Bu9N1myOclcda7uCTaM15i1wRQ==
+Signature: u7i0xAk90KrZmjtSL5h34LvAd9ncNGia3wG7M3+xdhjUicaeTbYTXT90qnSTgvb73QPSjKuPE84LxiJYFsqQPw==

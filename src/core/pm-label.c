@@ -21,6 +21,8 @@
 #include <string.h>
 #include <zint.h>
 
+#include "pm-tracking.h"
+
 /* Layout, in dots. */
 #define SENDER_X            20
 #define SENDER_Y            20
@@ -338,46 +340,24 @@ normalize_zip (const char *zip,
   return g_string_free (g_steal_pointer (&digits), FALSE);
 }
 
+/* The tracking number's digits, checked by pm-tracking (one copy of the check-digit rules
+ * for the whole program). A 420 + ZIP prefix typed with the number is dropped: the label
+ * prints its own routing ZIP. */
 static char *
 normalize_tracking (const char *tracking,
                     GError    **error)
 {
-  g_autoptr(GString) digits = g_string_new (NULL);
-  const char *p;
-  guint sum = 0;
-  guint i;
+  PmTracking parsed;
+  g_autoptr (GError) local_error = NULL;
 
-  for (p = tracking != NULL ? tracking : ""; *p != '\0'; p++)
+  if (!pm_tracking_validate (PM_TRACKING_KIND_USPS_IMPB, tracking != NULL ? tracking : "",
+                             &parsed, &local_error))
     {
-      if (g_ascii_isdigit (*p))
-        g_string_append_c (digits, *p);
-      else if (*p != ' ')
-        break;
-    }
-
-  if (tracking == NULL || *p != '\0' || digits->len != 22 ||
-      digits->str[0] != '9' || digits->str[1] < '1' || digits->str[1] > '5')
-    {
-      g_set_error (error, PM_LABEL_ERROR, PM_LABEL_ERROR_BAD_TRACKING_NUMBER,
-                   "“%s” is not a USPS tracking number; it must be 22 digits "
-                   "starting with 91 to 95",
-                   tracking != NULL ? tracking : "");
+      g_set_error_literal (error, PM_LABEL_ERROR, PM_LABEL_ERROR_BAD_TRACKING_NUMBER,
+                           local_error->message);
       return NULL;
     }
-
-  /* Mod 10, weights 3 and 1 from the rightmost data digit. */
-  for (i = 0; i < 21; i++)
-    sum += (guint) (digits->str[20 - i] - '0') * ((i % 2 == 0) ? 3 : 1);
-  if ((guint) (digits->str[21] - '0') != (10 - sum % 10) % 10)
-    {
-      g_set_error (error, PM_LABEL_ERROR, PM_LABEL_ERROR_BAD_TRACKING_NUMBER,
-                   "The tracking number %s fails its check digit; it was mistyped "
-                   "or damaged. Take the number again from the label order",
-                   digits->str);
-      return NULL;
-    }
-
-  return g_string_free (g_steal_pointer (&digits), FALSE);
+  return g_strdup (parsed.number);
 }
 
 char *

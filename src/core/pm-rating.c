@@ -23,8 +23,9 @@ struct _PmRating
   gint              ref_count;
   GMutex            lock;          /* guards packages, zone_chart and zone_lookup */
   GPtrArray        *packages;      /* PmRatePackage, by effective date ascending */
-  PmZoneChart      *zone_chart;    /* not owned: the caller keeps it alive */
+  PmZoneChart      *zone_chart;    /* owned when zone_owned, else the caller's */
   PmZoneLookupFunc  zone_lookup;
+  gboolean          zone_owned;
 };
 
 PmRating *
@@ -55,8 +56,32 @@ pm_rating_unref (PmRating *self)
   if (!g_atomic_int_dec_and_test (&self->ref_count))
     return;
   g_ptr_array_unref (self->packages);
+  if (self->zone_owned)
+    pm_zone_chart_unref (self->zone_chart);
   g_mutex_clear (&self->lock);
   g_free (self);
+}
+
+static void
+set_zones (PmRating         *self,
+           PmZoneChart      *chart,
+           PmZoneLookupFunc  lookup,
+           gboolean          owned)
+{
+  PmZoneChart *old_chart;
+  gboolean old_owned;
+
+  g_mutex_lock (&self->lock);
+  old_chart = self->zone_chart;
+  old_owned = self->zone_owned;
+  self->zone_chart = chart;
+  self->zone_lookup = lookup;
+  self->zone_owned = owned;
+  g_mutex_unlock (&self->lock);
+
+  /* A quote in progress holds its own reference, so the old chart may go now. */
+  if (old_owned && old_chart != NULL)
+    pm_zone_chart_unref (old_chart);
 }
 
 void
@@ -66,10 +91,19 @@ pm_rating_set_zone_chart (PmRating         *self,
 {
   g_return_if_fail (self != NULL);
 
-  g_mutex_lock (&self->lock);
-  self->zone_chart = chart;
-  self->zone_lookup = lookup;
-  g_mutex_unlock (&self->lock);
+  set_zones (self, chart, lookup, FALSE);
+}
+
+void
+pm_rating_set_zones (PmRating    *self,
+                     PmZoneChart *chart)
+{
+  g_return_if_fail (self != NULL);
+
+  if (chart == NULL)
+    set_zones (self, NULL, NULL, FALSE);
+  else
+    set_zones (self, pm_zone_chart_ref (chart), pm_zone_chart_lookup, TRUE);
 }
 
 static gint
@@ -320,6 +354,13 @@ pm_quote_warning_to_string (PmQuoteWarning warning)
     case PM_QUOTE_WARNING_DIMENSIONAL_CAPPED:
       return "The dimensional weight is above the class limit; the highest weight price "
              "applies.";
+    case PM_QUOTE_WARNING_ZONE_EXCEPTIONS:
+      return "USPS gives some ZIP Codes in the destination's area a zone of their own, and "
+             "the installed zone chart does not list them; the zone is the area's. Check "
+             "the zone for this ZIP Code at postcalc.usps.com.";
+    case PM_QUOTE_WARNING_ZONE_CHART_OLD:
+      return "The zone comes from an older USPS zone chart, not the current one; zones "
+             "change little from year to year, but check it at postcalc.usps.com.";
     default:
       return NULL;
     }
@@ -486,6 +527,25 @@ suggest_bigger (Rater *rater)
                    "into lighter pieces.");
 }
 
+/* What to do with a parcel above a class's length plus girth (postal.md section 8: USPS
+ * Ground Advantage takes up to 130 in, above 108 in at its oversized price; Priority Mail
+ * up to 108 in). */
+#define OVERSIZED_MAX_LENGTH_GIRTH (130 * MILS_PER_INCH)
+
+static const char *
+oversize_advice (Rater   *rater,
+                 guint64  length_girth)
+{
+  if (length_girth > OVERSIZED_MAX_LENGTH_GIRTH)
+    return " No USPS class takes a parcel above 130 in length plus girth; make it smaller "
+           "or split it.";
+  if (rater->mail_class == PM_MAIL_CLASS_GROUND_ADVANTAGE)
+    return " USPS Ground Advantage takes it up to 130 in at the oversized price, which this "
+           "rate package does not have; key in the postage from the current USPS price list.";
+  return " Only USPS Ground Advantage takes parcels up to 130 in, at its oversized price; "
+         "send it that way and key in the postage from the current USPS price list.";
+}
+
 static gboolean
 check_size (Rater               *rater,
             const PmRateProduct *product,
@@ -531,7 +591,8 @@ check_size (Rater               *rater,
 
           g_set_error (error, PM_RATING_ERROR, PM_RATING_ERROR_TOO_LARGE,
                        "Size: length plus girth is %s, above the %s this package prices "
-                       "for %s", text_actual, text_limit, what);
+                       "for %s.%s", text_actual, text_limit, what,
+                       oversize_advice (rater, length_girth));
           return FALSE;
         }
     }
@@ -602,11 +663,14 @@ static const PmPriceList retail_lists[] = { PM_PRICE_LIST_STAMPED, PM_PRICE_LIST
 static gboolean
 find_zone (Rater   *rater,
            guint   *out_zone,
+           guint   *out_flags,
            GError **error)
 {
   const PmRateRequest *request = rater->request;
   PmZoneChart *chart;
   PmZoneLookupFunc lookup;
+  gboolean owned;
+  gboolean found;
   GError *local_error = NULL;
   const char *what = product_description (rater->mail_class, rater->shape);
 
@@ -628,22 +692,30 @@ find_zone (Rater   *rater,
   g_mutex_lock (&rater->self->lock);
   chart = rater->self->zone_chart;
   lookup = rater->self->zone_lookup;
+  owned = rater->self->zone_owned;
+  if (owned)
+    pm_zone_chart_ref (chart);
   g_mutex_unlock (&rater->self->lock);
 
   if (lookup == NULL)
     {
       g_set_error (error, PM_RATING_ERROR, PM_RATING_ERROR_ZONE,
-                   "Destination ZIP: no zone chart is installed, so %s cannot be priced",
+                   "Destination ZIP: no zone chart is installed, so %s cannot be priced; "
+                   "ask the supervisor to install the zone chart for the meter's origin",
                    what);
       return FALSE;
     }
-  if (!lookup (chart, request->origin_zip, request->destination_zip, out_zone,
-               error != NULL ? &local_error : NULL))
+  found = lookup (chart, rater->mail_class, request->origin_zip, request->destination_zip,
+                  out_zone, out_flags, error != NULL ? &local_error : NULL);
+  if (owned)
+    pm_zone_chart_unref (chart);
+  if (!found)
     {
+      /* The chart's messages already name the field and say what to do. */
       if (local_error != NULL)
         {
-          g_set_error (error, PM_RATING_ERROR, PM_RATING_ERROR_ZONE, "Destination ZIP: %s",
-                       local_error->message);
+          g_set_error_literal (error, PM_RATING_ERROR, PM_RATING_ERROR_ZONE,
+                               local_error->message);
           g_error_free (local_error);
         }
       else
@@ -666,17 +738,18 @@ static gint64
 dimensional_picograms (Rater               *rater,
                        const PmRateProduct *product)
 {
-  guint64 volume = 1;
-  guint64 pounds;
-  guint64 numerator;
-  guint64 denominator;
+  unsigned __int128 volume = 1;
+  unsigned __int128 pounds;
+  unsigned __int128 numerator;
+  unsigned __int128 denominator;
 
   if (product->dim_divisor == 0 || !rater->measured)
     return 0;
 
-  /* Each side to the nearest inch, as the rule says. */
+  /* Each side to the nearest inch, as the rule says; 128 bits so no side, however
+   * absurd, can wrap the product. */
   for (int i = 0; i < 3; i++)
-    volume *= (rater->dims[i] + MILS_PER_INCH / 2) / MILS_PER_INCH;
+    volume *= ((guint64) rater->dims[i] + MILS_PER_INCH / 2) / MILS_PER_INCH;
   if (volume <= product->dim_threshold)
     return 0;
 
@@ -688,7 +761,7 @@ dimensional_picograms (Rater               *rater,
       denominator *= 1000;
     }
   pounds = numerator / denominator + (numerator % denominator != 0);
-  if (pounds > (guint64) (G_MAXINT64 / PM_PICOGRAMS_PER_POUND))
+  if (pounds > (unsigned __int128) (G_MAXINT64 / PM_PICOGRAMS_PER_POUND))
     return G_MAXINT64;
   return (gint64) pounds * PM_PICOGRAMS_PER_POUND;
 }
@@ -760,8 +833,12 @@ add_surcharges (Rater         *rater,
                 PmQuote       *quote,
                 GError       **error)
 {
-  guint64 volume = (guint64) rater->dims[0] * rater->dims[1] / MILS_PER_INCH * rater->dims[2]
-                   / MILS_PER_INCH / MILS_PER_INCH;
+  /* The volume in cubic thousandths of an inch, exactly: a parcel a hair above the
+   * threshold pays the fee; 128 bits because three 32-bit sides can pass 64. */
+  unsigned __int128 volume = (unsigned __int128) rater->dims[0] * rater->dims[1]
+                             * rater->dims[2];
+  const unsigned __int128 cubic_mils_per_inch = (unsigned __int128) MILS_PER_INCH
+                                                * MILS_PER_INCH * MILS_PER_INCH;
 
   for (guint i = 0; i < package->n_surcharges; i++)
     {
@@ -781,7 +858,7 @@ add_surcharges (Rater         *rater,
           applies = rater->measured && rater->dims[0] > s->threshold;
           break;
         case PM_SURCHARGE_VOLUME_OVER:
-          applies = rater->measured && volume > s->threshold;
+          applies = rater->measured && volume > s->threshold * cubic_mils_per_inch;
           break;
         default:
           applies = FALSE;
@@ -801,8 +878,9 @@ add_surcharges (Rater         *rater,
               || !(other->shapes & (1u << rater->shape))
               || !pm_rate_date_in_force (other->effective, other->ends, rater->request->date))
             continue;
-          other_applies = s->kind == PM_SURCHARGE_LENGTH_OVER ? rater->dims[0] > other->threshold
-                                                              : volume > other->threshold;
+          other_applies = s->kind == PM_SURCHARGE_LENGTH_OVER
+                          ? rater->dims[0] > other->threshold
+                          : volume > other->threshold * cubic_mils_per_inch;
           if (other_applies)
             applies = FALSE;
         }
@@ -952,6 +1030,7 @@ rate_with_package (Rater         *rater,
   gboolean nonmachinable = FALSE;
   gint64 billed;
   guint zone = 0;
+  guint zone_flags = 0;
   guint break_index = 0;
   PmMills price = PM_RATE_NO_PRICE;
   const char *what;
@@ -1040,7 +1119,7 @@ rate_with_package (Rater         *rater,
       return FALSE;
     }
 
-  if (table->zoned && !find_zone (rater, &zone, error))
+  if (table->zoned && !find_zone (rater, &zone, &zone_flags, error))
     return FALSE;
 
   price = pm_rate_table_lookup (table, billed, zone, &break_index);
@@ -1052,6 +1131,11 @@ rate_with_package (Rater         *rater,
     }
 
   quote->zone = table->zoned ? zone : 0;
+  quote->zone_flags = table->zoned ? zone_flags : 0;
+  if (quote->zone_flags & PM_ZONE_FLAG_EXCEPTIONS_MISSING)
+    quote->warnings |= PM_QUOTE_WARNING_ZONE_EXCEPTIONS;
+  if (quote->zone_flags & PM_ZONE_FLAG_NOT_CURRENT)
+    quote->warnings |= PM_QUOTE_WARNING_ZONE_CHART_OLD;
   quote->billed_picograms = billed;
   quote->weight_break = table->break_labels[break_index];
   quote->table = table;

@@ -21,6 +21,7 @@
 #include "pm-rate-package.h"
 #include "pm-signature.h"
 #include "pm-weight.h"
+#include "pm-zone-chart.h"
 
 G_BEGIN_DECLS
 
@@ -45,14 +46,6 @@ typedef enum
 } PmRatingError;
 
 GQuark pm_rating_error_quark (void);
-
-/* The zones engineer's chart, opaque here; any lookup with this shape will do. */
-typedef struct _PmZoneChart PmZoneChart;
-typedef gboolean (*PmZoneLookupFunc) (PmZoneChart *chart,
-                                      const char  *origin_zip,
-                                      const char  *destination_zip,
-                                      guint       *out_zone,
-                                      GError     **error);
 
 typedef enum
 {
@@ -115,8 +108,11 @@ typedef enum
   PM_QUOTE_WARNING_SIZE_NOT_GIVEN = 1 << 4,   /* size limits could not be checked */
   PM_QUOTE_WARNING_NONMACHINABLE = 1 << 5,    /* the surcharge applies */
   PM_QUOTE_WARNING_DIMENSIONAL_CAPPED = 1 << 6, /* dimensional weight above the limit */
+  PM_QUOTE_WARNING_ZONE_EXCEPTIONS = 1 << 7,  /* the zone chart lacks 5-digit exceptions
+                                               * USPS lists for the destination */
+  PM_QUOTE_WARNING_ZONE_CHART_OLD = 1 << 8,   /* the zone chart is not the current one */
 } PmQuoteWarning;
-#define PM_QUOTE_WARNING_COUNT 7
+#define PM_QUOTE_WARNING_COUNT 9
 
 #define PM_QUOTE_MAX_LINES 12
 
@@ -124,6 +120,7 @@ typedef struct
 {
   PmMills          total;
   guint            zone;               /* 0 when the price does not depend on it */
+  guint            zone_flags;         /* PmZoneFlags of the zone lookup */
   gint64           billed_picograms;   /* the weight the price was looked up with */
   const char      *weight_break;       /* the break that priced it: "4 oz", "3 lb" */
   guint            warnings;           /* PmQuoteWarning bits */
@@ -139,9 +136,15 @@ PmRating      *pm_rating_new                (void);
 PmRating      *pm_rating_ref                (PmRating            *self);
 void           pm_rating_unref              (PmRating            *self);
 
+/* Zone-priced classes get their zone from the chart through lookup. The chart is not
+ * owned: the caller keeps it alive while it is set. Tests use it for fixed zones. */
 void           pm_rating_set_zone_chart     (PmRating            *self,
                                              PmZoneChart         *chart,
                                              PmZoneLookupFunc     lookup);
+/* The same with pm_zone_chart_lookup(), holding a reference to the chart (NULL unsets).
+ * The chart must be fully loaded: it is shared with every quote from now on. */
+void           pm_rating_set_zones          (PmRating            *self,
+                                             PmZoneChart         *chart);
 /* Verifies the signature envelope, parses, and installs in one step; on any error the
  * packages in force do not change. */
 gboolean       pm_rating_install            (PmRating            *self,

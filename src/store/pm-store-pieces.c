@@ -19,6 +19,7 @@ static const char *const job_kind_names[] = { "envelope", "label", "report" };
 static const char *const job_state_names[] = {
   "queued", "printing", "done", "failed", "cancelled",
 };
+static const char *const ink_source_names[] = { "none", "model", "printer" };
 
 static gboolean
 name_index (const char *const *names,
@@ -780,6 +781,7 @@ pm_store_print_job_free (PmStorePrintJob *job)
 
   g_free (job->printer);
   g_free (job->detail);
+  g_free (job->printer_job_ref);
   g_free (job);
 }
 
@@ -795,11 +797,17 @@ job_insert_work (sqlite3  *db,
 
   if (job->created_at == 0)
     job->created_at = pm_clock_now_us ();
+  /* The two ink figures say the same thing at two precisions. */
+  if (job->ink_nanolitres == 0 && job->ink_microlitres_estimate > 0)
+    job->ink_nanolitres = job->ink_microlitres_estimate * 1000;
+  else if (job->ink_nanolitres > 0)
+    job->ink_microlitres_estimate = (job->ink_nanolitres + 999) / 1000;
 
   stmt = pm_store_prepare (db, "INSERT INTO print_jobs (piece_id, printer, kind, "
                                "impressions, ink_microlitres_estimate, state, detail, "
-                               "created_at, finished_at) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+                               "created_at, finished_at, ink_nanolitres, ink_source, "
+                               "printer_job_ref) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
   if (stmt == NULL)
     return FALSE;
   bind_id_or_null (stmt, 1, job->piece_id);
@@ -811,6 +819,9 @@ job_insert_work (sqlite3  *db,
   sqlite3_bind_text (stmt, 7, or_empty (job->detail), -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 8, job->created_at);
   bind_id_or_null (stmt, 9, job->finished_at);
+  sqlite3_bind_int64 (stmt, 10, job->ink_nanolitres);
+  sqlite3_bind_text (stmt, 11, ink_source_names[job->ink_source], -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 12, or_empty (job->printer_job_ref), -1, SQLITE_TRANSIENT);
 
   if (!pm_store_step_done (db, stmt, "Could not record the print job", error))
     return FALSE;
@@ -828,6 +839,9 @@ pm_store_insert_print_job (PmStore     *store,
   g_return_val_if_fail (job != NULL && job->printer != NULL, FALSE);
   g_return_val_if_fail ((gsize) job->kind < G_N_ELEMENTS (job_kind_names), FALSE);
   g_return_val_if_fail ((gsize) job->state < G_N_ELEMENTS (job_state_names), FALSE);
+  g_return_val_if_fail ((gsize) job->ink_source < G_N_ELEMENTS (ink_source_names), FALSE);
+  g_return_val_if_fail (job->impressions >= 0 && job->ink_nanolitres >= 0
+                        && job->ink_microlitres_estimate >= 0, FALSE);
 
   return pm_store_run_sync (store, job_insert_work, job, NULL, error);
 }
@@ -853,9 +867,12 @@ job_update_work (sqlite3  *db,
 
   PM_STORE_ASSERT_THREAD ();
 
+  /* A figure in whole microlitres is an estimate, so its source is the model. */
   stmt = pm_store_prepare (db, "UPDATE print_jobs SET state = ?, impressions = ?, "
                                "ink_microlitres_estimate = ?, detail = ?, "
-                               "finished_at = CASE WHEN ? THEN ? ELSE NULL END "
+                               "finished_at = CASE WHEN ? THEN ? ELSE NULL END, "
+                               "ink_nanolitres = ?3 * 1000, "
+                               "ink_source = CASE WHEN ?3 > 0 THEN 'model' ELSE 'none' END "
                                "WHERE id = ?", error);
   if (stmt == NULL)
     return FALSE;
@@ -911,7 +928,8 @@ job_get_work (sqlite3  *db,
 
   stmt = pm_store_prepare (db, "SELECT id, piece_id, printer, kind, impressions, "
                                "ink_microlitres_estimate, state, detail, created_at, "
-                               "finished_at FROM print_jobs WHERE id = ?", error);
+                               "finished_at, ink_nanolitres, ink_source, printer_job_ref "
+                               "FROM print_jobs WHERE id = ?", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, get->id);
@@ -941,6 +959,11 @@ job_get_work (sqlite3  *db,
   job->detail = column_dup (stmt, 7);
   job->created_at = sqlite3_column_int64 (stmt, 8);
   job->finished_at = sqlite3_column_int64 (stmt, 9);
+  job->ink_nanolitres = sqlite3_column_int64 (stmt, 10);
+  if (name_index (ink_source_names, G_N_ELEMENTS (ink_source_names),
+                  (const char *) sqlite3_column_text (stmt, 11), &index))
+    job->ink_source = index;
+  job->printer_job_ref = column_dup (stmt, 12);
   get->job = job;
   return TRUE;
 }
@@ -960,4 +983,162 @@ pm_store_get_print_job (PmStore  *store,
       return NULL;
     }
   return data.job;
+}
+
+const char *
+pm_store_ink_source_to_string (PmStoreInkSource source)
+{
+  g_return_val_if_fail ((gsize) source < G_N_ELEMENTS (ink_source_names), "none");
+  return ink_source_names[source];
+}
+
+typedef struct
+{
+  gint64                   id;
+  PmStorePrintJobState     state;
+  const PmStorePrintUsage *usage;
+  const char              *detail;
+} UsageData;
+
+static gboolean
+usage_record_work (sqlite3  *db,
+                   gpointer  data,
+                   GError  **error)
+{
+  UsageData *record = data;
+  const PmStorePrintUsage *usage = record->usage;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean finished = record->state >= PM_STORE_PRINT_JOB_DONE;
+
+  PM_STORE_ASSERT_THREAD ();
+
+  stmt = pm_store_prepare (db, "UPDATE print_jobs SET state = ?, impressions = ?, "
+                               "ink_nanolitres = ?, ink_microlitres_estimate = ?, "
+                               "ink_source = ?, printer_job_ref = ?, detail = ?, "
+                               "finished_at = CASE WHEN ? THEN ? ELSE NULL END "
+                               "WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, job_state_names[record->state], -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, usage->impressions);
+  sqlite3_bind_int64 (stmt, 3, usage->ink_nanolitres);
+  sqlite3_bind_int64 (stmt, 4, (usage->ink_nanolitres + 999) / 1000);
+  sqlite3_bind_text (stmt, 5, ink_source_names[usage->ink_source], -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 6, or_empty (usage->printer_job_ref), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 7, or_empty (record->detail), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 8, finished ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 9, pm_clock_now_us ());
+  sqlite3_bind_int64 (stmt, 10, record->id);
+
+  if (!pm_store_step_done (db, stmt, "Could not record the print job's usage", error))
+    return FALSE;
+  if (sqlite3_changes (db) == 0)
+    {
+      g_set_error (error, PM_STORE_ERROR, PM_STORE_ERROR_NOT_FOUND,
+                   "There is no print job number %" G_GINT64_FORMAT, record->id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+pm_store_record_print_usage (PmStore                 *store,
+                             gint64                   job_id,
+                             PmStorePrintJobState     state,
+                             const PmStorePrintUsage *usage,
+                             const char              *detail,
+                             GError                 **error)
+{
+  UsageData data = { job_id, state, usage, detail };
+
+  g_return_val_if_fail (PM_IS_STORE (store), FALSE);
+  g_return_val_if_fail (usage != NULL, FALSE);
+  g_return_val_if_fail ((gsize) state < G_N_ELEMENTS (job_state_names), FALSE);
+  g_return_val_if_fail ((gsize) usage->ink_source < G_N_ELEMENTS (ink_source_names), FALSE);
+
+  if (usage->impressions < 0 || usage->ink_nanolitres < 0
+      || (usage->ink_source == PM_STORE_INK_NONE && usage->ink_nanolitres > 0))
+    {
+      g_set_error (error, PM_STORE_ERROR, PM_STORE_ERROR_INVALID,
+                   "Print job %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT " impressions and "
+                   "%" G_GINT64_FORMAT " nl of ink from %s cannot be recorded",
+                   job_id, usage->impressions, usage->ink_nanolitres,
+                   ink_source_names[usage->ink_source]);
+      return FALSE;
+    }
+
+  return pm_store_run_sync (store, usage_record_work, &data, NULL, error);
+}
+
+typedef struct
+{
+  const char              *printer;
+  gint64                   from_us;
+  gint64                   to_us;
+  PmStorePrintUsageTotals  totals;
+} SumData;
+
+static gboolean
+usage_sum_work (sqlite3  *db,
+                gpointer  data,
+                GError  **error)
+{
+  SumData *sum = data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  PM_STORE_ASSERT_THREAD ();
+
+  stmt = pm_store_prepare (db, "SELECT count(*), "
+                               "coalesce (sum (state = 'done'), 0), "
+                               "coalesce (sum (state IN ('failed', 'cancelled')), 0), "
+                               "coalesce (sum (impressions), 0), "
+                               "coalesce (sum (ink_nanolitres), 0), "
+                               "coalesce (sum (CASE WHEN ink_source = 'printer' "
+                               "               THEN ink_nanolitres ELSE 0 END), 0) "
+                               "FROM print_jobs "
+                               "WHERE created_at >= ? AND created_at < ? "
+                               "AND (?3 IS NULL OR printer = ?3)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, sum->from_us);
+  sqlite3_bind_int64 (stmt, 2, sum->to_us);
+  if (sum->printer != NULL)
+    sqlite3_bind_text (stmt, 3, sum->printer, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (stmt, 3);
+
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    return pm_store_set_error_from_sqlite (error, db, rc, "Could not add up printer usage");
+
+  sum->totals.jobs = sqlite3_column_int64 (stmt, 0);
+  sum->totals.jobs_done = sqlite3_column_int64 (stmt, 1);
+  sum->totals.jobs_failed = sqlite3_column_int64 (stmt, 2);
+  sum->totals.impressions = sqlite3_column_int64 (stmt, 3);
+  sum->totals.ink_nanolitres = sqlite3_column_int64 (stmt, 4);
+  sum->totals.ink_nanolitres_measured = sqlite3_column_int64 (stmt, 5);
+  return TRUE;
+}
+
+gboolean
+pm_store_sum_print_usage (PmStore                 *store,
+                          const char              *printer,
+                          gint64                   from_us,
+                          gint64                   to_us,
+                          PmStorePrintUsageTotals *out_totals,
+                          GError                 **error)
+{
+  SumData data = { printer, from_us, to_us, { 0 } };
+
+  g_return_val_if_fail (PM_IS_STORE (store), FALSE);
+  g_return_val_if_fail (out_totals != NULL, FALSE);
+  g_return_val_if_fail (from_us <= to_us, FALSE);
+
+  memset (out_totals, 0, sizeof *out_totals);
+  if (!pm_store_run_sync (store, usage_sum_work, &data, NULL, error))
+    return FALSE;
+
+  *out_totals = data.totals;
+  return TRUE;
 }

@@ -173,6 +173,14 @@ typedef enum
   PM_STORE_PRINT_JOB_CANCELLED,
 } PmStorePrintJobState;
 
+/* Whose figure the ink use is. */
+typedef enum
+{
+  PM_STORE_INK_NONE,      /* no ink used or none known (thermal printers) */
+  PM_STORE_INK_MODEL,     /* impressions times the printer model's figure */
+  PM_STORE_INK_PRINTER,   /* measured from the printer's own marker levels */
+} PmStoreInkSource;
+
 typedef struct
 {
   gint64          id;
@@ -185,7 +193,34 @@ typedef struct
   char           *detail;                    /* may be NULL */
   gint64          created_at;                /* µs */
   gint64          finished_at;               /* µs, 0 while not finished */
+  gint64          ink_nanolitres;            /* the exact figure; microlitres above are
+                                              * it rounded up */
+  PmStoreInkSource ink_source;
+  char           *printer_job_ref;           /* the job in the printer's own system, e.g.
+                                              * a CUPS queue and job id; may be NULL */
 } PmStorePrintJob;
+
+/* What a printer reports for a finished job (see PmPrintJob): the impressions made, the
+ * ink they used and whose figure that is, and the job's reference in the printer's own
+ * system, so a failed job can be found there. */
+typedef struct
+{
+  gint64            impressions;
+  gint64            ink_nanolitres;
+  PmStoreInkSource  ink_source;
+  const char       *printer_job_ref;         /* may be NULL */
+} PmStorePrintUsage;
+
+/* A printer's use over a period, for reports and supplies. */
+typedef struct
+{
+  gint64 jobs;                /* every job, whatever became of it */
+  gint64 jobs_done;
+  gint64 jobs_failed;         /* failed or cancelled */
+  gint64 impressions;
+  gint64 ink_nanolitres;
+  gint64 ink_nanolitres_measured;  /* the part of it the printer measured itself */
+} PmStorePrintUsageTotals;
 
 void pm_store_print_job_free (PmStorePrintJob *job);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmStorePrintJob, pm_store_print_job_free)
@@ -205,5 +240,23 @@ gboolean    pm_store_update_print_job      (PmStore         *store,
 PmStorePrintJob *pm_store_get_print_job         (PmStore         *store,
                                             gint64           job_id,
                                             GError         **error);
+/* Ends a job with the printer's own account of it: sets the state, impressions, ink (and
+ * ink_microlitres_estimate, rounded up), its source, the printer's job reference and the
+ * detail. */
+gboolean    pm_store_record_print_usage    (PmStore                 *store,
+                                            gint64                   job_id,
+                                            PmStorePrintJobState     state,
+                                            const PmStorePrintUsage *usage,
+                                            const char              *detail,
+                                            GError                 **error);
+/* Totals of the jobs created in [@from_us, @to_us), for one printer or, with @printer
+ * NULL, all of them. */
+gboolean    pm_store_sum_print_usage       (PmStore                 *store,
+                                            const char              *printer,
+                                            gint64                   from_us,
+                                            gint64                   to_us,
+                                            PmStorePrintUsageTotals *out_totals,
+                                            GError                 **error);
+const char *pm_store_ink_source_to_string  (PmStoreInkSource         source);
 
 G_END_DECLS

@@ -45,7 +45,7 @@ typedef enum
 GQuark pm_store_error_quark (void);
 
 /* The schema version this build writes and expects. */
-#define PM_STORE_SCHEMA_VERSION 4
+#define PM_STORE_SCHEMA_VERSION 5
 
 /* Runs on the store thread inside one transaction. Return FALSE with @error set to roll
  * the transaction back. */

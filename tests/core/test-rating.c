@@ -16,15 +16,19 @@ typedef struct
 /* Test zone chart: the destination ZIP "0000N" is in zone N. */
 static gboolean
 test_zone_lookup (PmZoneChart *chart,
+                  PmMailClass  mail_class,
                   const char  *origin,
                   const char  *destination,
                   guint       *out_zone,
+                  guint       *out_flags,
                   GError     **error)
 {
+  *out_flags = 0;
   if (strlen (destination) != 5 || strncmp (destination, "0000", 4) != 0
       || destination[4] < '1' || destination[4] > '9')
     {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "no zone for %s", destination);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "Destination ZIP: no zone for %s",
+                   destination);
       return FALSE;
     }
   *out_zone = (guint) (destination[4] - '0');
@@ -255,7 +259,15 @@ test_first_class_cards_flats (Fixture       *fixture,
   static const Break international_2025[] = { { "1 oz", 1700, -1 } };
   /* 2026 flats: only 1 oz and 4 oz are published; 2 to 3 oz have no price. */
   static const Break flat_2026[] = { { "1 oz", 1690, -1 }, { "4 oz", 2560, -1 } };
-  static const Break flat_2025[] = { { "1 oz", 1630, -1 } };
+  /* 2025 flats, 1 to 13 oz (Notice 123 as transcribed in two forks of hackclub/theseus,
+   * see the package); above 13 oz a piece is no longer a flat. */
+  static const Break flat_2025[] = {
+    { "1 oz", 1630, 1900 }, { "2 oz", 1900, 2170 }, { "3 oz", 2170, 2440 },
+    { "4 oz", 2440, 2720 }, { "5 oz", 2720, 3000 }, { "6 oz", 3000, 3280 },
+    { "7 oz", 3280, 3560 }, { "8 oz", 3560, 3840 }, { "9 oz", 3840, 4140 },
+    { "10 oz", 4140, 4440 }, { "11 oz", 4440, 4740 }, { "12 oz", 4740, 5040 },
+    { "13 oz", 5040, -1 },
+  };
 
   check_breaks (fixture, PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_POSTCARD, D2025,
                 PM_PRICE_CHANNEL_METER, NULL, postcard_2025, G_N_ELEMENTS (postcard_2025));
@@ -266,6 +278,73 @@ test_first_class_cards_flats (Fixture       *fixture,
                 PM_PRICE_CHANNEL_METER, NULL, flat_2026, G_N_ELEMENTS (flat_2026));
   check_breaks (fixture, PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_FLAT, D2025,
                 PM_PRICE_CHANNEL_RETAIL, NULL, flat_2025, G_N_ELEMENTS (flat_2025));
+  /* A meter pays the retail flat price: there is no metered flat price. */
+  check_breaks (fixture, PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_FLAT, D2025,
+                PM_PRICE_CHANNEL_METER, NULL, flat_2025, G_N_ELEMENTS (flat_2025));
+  /* First-Class Mail did not change on 18 Jan 2026: the 2025 flats hold until 11 Jul 2026. */
+  check_breaks (fixture, PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_FLAT, 20260711,
+                PM_PRICE_CHANNEL_METER, NULL, flat_2025, G_N_ELEMENTS (flat_2025));
+}
+
+/* Where each price comes from shows in the quote's warnings. */
+static void
+test_first_class_sources (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_auto (PmQuote) quote = { 0 };
+  PmRateRequest request;
+
+  /* 1 oz metered letter, 2025: confirmed, no warning about the source. */
+  request = make_request (PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_LETTER,
+                          pm_weight_make (1, 0, PM_WEIGHT_UNIT_OUNCE), D2025);
+  g_assert_true (pm_rating_quote (fixture->rating, &request, &quote, NULL));
+  g_assert_cmpint (quote.total, ==, 740);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_SECONDARY_SOURCE);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_PROVISIONAL);
+  pm_quote_clear (&quote);
+
+  /* 2 oz metered: a transcription of Notice 123, secondary and no longer derived. */
+  request.piece.weight = pm_weight_make (2, 0, PM_WEIGHT_UNIT_OUNCE);
+  g_assert_true (pm_rating_quote (fixture->rating, &request, &quote, NULL));
+  g_assert_cmpint (quote.total, ==, 1030);
+  g_assert_true (quote.warnings & PM_QUOTE_WARNING_SECONDARY_SOURCE);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_PROVISIONAL);
+  pm_quote_clear (&quote);
+
+  /* 2 oz stamped: the same transcription, secondary. */
+  request.channel = PM_PRICE_CHANNEL_RETAIL;
+  g_assert_true (pm_rating_quote (fixture->rating, &request, &quote, NULL));
+  g_assert_cmpint (quote.total, ==, 1070);
+  g_assert_true (quote.warnings & PM_QUOTE_WARNING_SECONDARY_SOURCE);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_PROVISIONAL);
+  pm_quote_clear (&quote);
+
+  /* 1 oz stamped: confirmed. */
+  request.piece.weight = pm_weight_make (1, 0, PM_WEIGHT_UNIT_OUNCE);
+  g_assert_true (pm_rating_quote (fixture->rating, &request, &quote, NULL));
+  g_assert_cmpint (quote.total, ==, 780);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_SECONDARY_SOURCE);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_PROVISIONAL);
+  pm_quote_clear (&quote);
+
+  /* A 13 oz flat: secondary, from a complete table. */
+  request = make_request (PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_FLAT,
+                          pm_weight_make (13, 0, PM_WEIGHT_UNIT_OUNCE), D2025);
+  g_assert_true (pm_rating_quote (fixture->rating, &request, &quote, NULL));
+  g_assert_cmpint (quote.total, ==, 5040);
+  g_assert_true (quote.warnings & PM_QUOTE_WARNING_SECONDARY_SOURCE);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_PROVISIONAL);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_PARTIAL_TABLE);
+  pm_quote_clear (&quote);
+
+  /* The 2025 surcharge is secondary now, no longer provisional. */
+  request = make_request (PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_LETTER,
+                          pm_weight_make (1, 0, PM_WEIGHT_UNIT_OUNCE), D2025);
+  request.piece.flags = PM_PIECE_RIGID;
+  g_assert_true (pm_rating_quote (fixture->rating, &request, &quote, NULL));
+  g_assert_cmpint (quote.total, ==, 740 + 490);
+  g_assert_true (quote.warnings & PM_QUOTE_WARNING_SECONDARY_SOURCE);
+  g_assert_false (quote.warnings & PM_QUOTE_WARNING_PROVISIONAL);
 }
 
 typedef struct
@@ -432,6 +511,9 @@ test_limits (Fixture       *fixture,
   expect_error (fixture, &request, PM_RATING_ERROR_TOO_HEAVY,
                 "3.6 oz is too heavy for a First-Class Mail letter (3.5 oz at most). As a "
                 "large envelope (flat) it costs $2.56.");
+  request.date = D2025;
+  expect_error (fixture, &request, PM_RATING_ERROR_TOO_HEAVY,
+                "As a large envelope (flat) it costs $2.44.");
 
   /* Too heavy for a flat: Ground Advantage or Priority Mail, priced when the ZIP is known. */
   request = make_request (PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_FLAT,
@@ -707,6 +789,345 @@ test_quote_text (Fixture       *fixture,
   g_assert_nonnull (strstr (text, "$16.85"));
 }
 
+/* Zones from the shipped zone charts: origin and destination ZIP Codes decide the price. */
+static void
+test_zone_chart (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  static const struct
+  {
+    PmMailClass mail_class;
+    const char *weight;
+    const char *destination;
+    guint       zone;
+    PmMills     total;
+  } cases[] = {
+    /* From 60601, holiday prices from 5 Oct 2025 (postal.md section 7). */
+    { PM_MAIL_CLASS_PRIORITY_MAIL, "1 lb", "60614", 1, 10450 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL, "1 lb", "46201", 2, 10900 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL, "1 lb", "10001", 5, 13000 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL, "1 lb", "94105-1804", 8, 16600 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL, "1 lb", "96960", 9, 32600 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL, "70 lb", "80202", 5, 144350 },
+    { PM_MAIL_CLASS_GROUND_ADVANTAGE, "4 oz", "60614", 1, 7200 },
+    { PM_MAIL_CLASS_GROUND_ADVANTAGE, "113 g", "46201", 2, 7250 },
+    { PM_MAIL_CLASS_GROUND_ADVANTAGE, "1 lb", "10001", 5, 10650 },
+    { PM_MAIL_CLASS_GROUND_ADVANTAGE, "0.45 kg", "94105", 8, 12450 },
+    { PM_MAIL_CLASS_GROUND_ADVANTAGE, "70 lb", "96939", 9, 177800 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL_EXPRESS, "8 oz", "60614", 1, 32500 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL_EXPRESS, "8 oz", "46350", 1, 32500 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL_EXPRESS, "8 oz", "80202", 5, 40800 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL_EXPRESS, "8 oz", "99501", 8, 49800 },
+    { PM_MAIL_CLASS_PRIORITY_MAIL_EXPRESS, "8 oz", "96960", 9, 65550 },
+  };
+  g_autoptr (PmZoneChart) chart = pm_zone_chart_new ();
+  g_autoptr (PmVerifyKey) key = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *zones = NULL;
+  g_autofree char *key_path = NULL;
+  PmRateRequest request;
+
+  zones = g_build_filename (g_getenv ("POSTMETER_SOURCE_ROOT"), "data", "zones", NULL);
+  key_path = g_build_filename (g_getenv ("POSTMETER_SOURCE_ROOT"), "data", "keys",
+                               "demo-provider.pub", NULL);
+  key = pm_package_load_key (key_path, &error);
+  g_assert_no_error (error);
+  g_assert_true (pm_zone_chart_install_directory (chart, zones, key, &error));
+  g_assert_no_error (error);
+  pm_rating_set_zones (fixture->rating, chart);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto (PmQuote) quote = { 0 };
+      PmWeight weight;
+
+      g_assert_true (pm_weight_parse (cases[i].weight, &weight, NULL));
+      request = make_request (cases[i].mail_class, PM_SHAPE_PARCEL, weight, 20251201);
+      request.destination_zip = cases[i].destination;
+      if (!pm_rating_quote (fixture->rating, &request, &quote, &error))
+        g_error ("%s to %s: %s", cases[i].weight, cases[i].destination, error->message);
+      g_assert_cmpuint (quote.zone, ==, cases[i].zone);
+      g_assert_cmpint (quote.total, ==, cases[i].total);
+      /* The shipped charts are from 2018, and every zoned quote says so. */
+      g_assert_true (quote.warnings & PM_QUOTE_WARNING_ZONE_CHART_OLD);
+      g_assert_true (quote.zone_flags & PM_ZONE_FLAG_NOT_CURRENT);
+      /* 969 is marked "+": its 5-digit exceptions are not in the 2018 chart. */
+      g_assert_cmpint (!!(quote.warnings & PM_QUOTE_WARNING_ZONE_EXCEPTIONS), ==,
+                       g_str_has_prefix (cases[i].destination, "969"));
+    }
+
+  /* The quote text carries the zone and the warnings. */
+  {
+    g_auto (PmQuote) quote = { 0 };
+    g_autofree char *text = NULL;
+
+    request.destination_zip = "96960";
+    g_assert_true (pm_rating_quote (fixture->rating, &request, &quote, NULL));
+    text = pm_quote_to_string (&quote);
+    g_assert_nonnull (strstr (text, "zone 9"));
+    g_assert_nonnull (strstr (text, "older USPS zone chart"));
+    g_assert_nonnull (strstr (text, "zone of their own"));
+  }
+
+  /* A letter needs no zone, so no destination. */
+  request = make_request (PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_LETTER,
+                          pm_weight_make (1, 0, PM_WEIGHT_UNIT_OUNCE), 20251201);
+  g_assert_cmpint (quote_total (fixture, &request), ==, 740);
+
+  /* Missing, malformed and unknown destinations, and an origin without a chart. */
+  request = make_request (PM_MAIL_CLASS_PRIORITY_MAIL, PM_SHAPE_PARCEL,
+                          pm_weight_make (1, 0, PM_WEIGHT_UNIT_POUND), 20251201);
+  expect_error (fixture, &request, PM_RATING_ERROR_DESTINATION_REQUIRED,
+                "Destination ZIP: Priority Mail is priced by zone; enter the destination ZIP");
+  request.destination_zip = "";
+  expect_error (fixture, &request, PM_RATING_ERROR_DESTINATION_REQUIRED, "Destination ZIP");
+  request.destination_zip = "9410";
+  expect_error (fixture, &request, PM_RATING_ERROR_ZONE,
+                "Destination ZIP: “9410” has 4 digits; a ZIP Code has 5");
+  request.destination_zip = "941O5";
+  expect_error (fixture, &request, PM_RATING_ERROR_ZONE,
+                "Destination ZIP: “941O5” is not a ZIP Code");
+  request.destination_zip = "00201";
+  expect_error (fixture, &request, PM_RATING_ERROR_ZONE,
+                "Destination ZIP: 00201 is not in the zone chart for origin 606");
+  request.destination_zip = "94105";
+  request.origin_zip = "12345";
+  expect_error (fixture, &request, PM_RATING_ERROR_ZONE,
+                "Origin ZIP: no zone chart is installed for origin 123");
+  request.origin_zip = "";
+  expect_error (fixture, &request, PM_RATING_ERROR_ORIGIN_REQUIRED, "Origin ZIP");
+
+  /* Too heavy for a flat: the suggestions are priced through the chart too. */
+  request = make_request (PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_FLAT,
+                          pm_weight_make (131, -1, PM_WEIGHT_UNIT_OUNCE), 20251201);
+  request.destination_zip = "10001";
+  expect_error (fixture, &request, PM_RATING_ERROR_TOO_HEAVY,
+                "As a USPS Ground Advantage parcel it costs $10.65. As Priority Mail it "
+                "costs $13.00.");
+
+  /* Without a chart, zoned classes cannot be priced, and say so. */
+  pm_rating_set_zones (fixture->rating, NULL);
+  request = make_request (PM_MAIL_CLASS_PRIORITY_MAIL, PM_SHAPE_PARCEL,
+                          pm_weight_make (1, 0, PM_WEIGHT_UNIT_POUND), 20251201);
+  request.destination_zip = "94105";
+  expect_error (fixture, &request, PM_RATING_ERROR_ZONE, "no zone chart is installed");
+}
+
+/* Nonstandard fees at their edges, dimensional weight capped at 70 lb, and oversized
+ * parcels told what would work. Prices from postal.md sections 7 and 8. */
+static void
+test_parcel_edges (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  PmRateRequest request;
+  g_auto (PmQuote) quote = { 0 };
+
+  /* Priority Mail 70 lb to zone 2 ($71.00): 24 × 12 × 12 in is 2 cu ft exactly, so
+   * only the length fee (over 22 in, $4.00); a thousandth of an inch more and the volume
+   * fee ($30.00) applies too. */
+  request = make_request (PM_MAIL_CLASS_PRIORITY_MAIL, PM_SHAPE_PARCEL,
+                          pm_weight_make (70, 0, PM_WEIGHT_UNIT_POUND), 20251201);
+  request.destination_zip = "00002";
+  request.piece.length = 24000, request.piece.width = 12000, request.piece.thickness = 12000;
+  g_assert_cmpint (quote_total (fixture, &request), ==, 71000 + 4000);
+  request.piece.thickness = 12001;
+  g_assert_true (pm_rating_quote (fixture->rating, &request, &quote, NULL));
+  g_assert_cmpint (quote.total, ==, 71000 + 4000 + 30000);
+  g_assert_cmpuint (quote.n_lines, ==, 3);
+  g_assert_cmpstr (quote.lines[1].label, ==, "Nonstandard length fee (over 22 in)");
+  g_assert_cmpstr (quote.lines[2].label, ==, "Nonstandard volume fee (over 2 cu ft)");
+  pm_quote_clear (&quote);
+
+  /* The same fees apply to Priority Mail Express: 8 oz to zone 2 ($32.75). */
+  request = make_request (PM_MAIL_CLASS_PRIORITY_MAIL_EXPRESS, PM_SHAPE_PARCEL,
+                          pm_weight_make (8, 0, PM_WEIGHT_UNIT_OUNCE), 20251201);
+  request.destination_zip = "00002";
+  request.piece.length = 22000, request.piece.width = 4000, request.piece.thickness = 4000;
+  g_assert_cmpint (quote_total (fixture, &request), ==, 32750);
+  request.piece.length = 23000;
+  g_assert_cmpint (quote_total (fixture, &request), ==, 32750 + 4000);
+
+  /* 36 × 18 × 18 in (length plus girth 108 in, the most allowed): 11,664 in³ / 166 =
+   * 70.3, 71 lb, above the 70 lb limit: the 70 lb price, not a refusal. Ground Advantage
+   * zone 5 70 lb is $117.00. */
+  request = make_request (PM_MAIL_CLASS_GROUND_ADVANTAGE, PM_SHAPE_PARCEL,
+                          pm_weight_make (5, 0, PM_WEIGHT_UNIT_POUND), 20251201);
+  request.destination_zip = "00005";
+  request.piece.length = 36000, request.piece.width = 18000, request.piece.thickness = 18000;
+  g_assert_true (pm_rating_quote (fixture->rating, &request, &quote, NULL));
+  g_assert_cmpint (quote.total, ==, 117000);
+  g_assert_cmpint (quote.billed_picograms, ==, 70 * PM_PICOGRAMS_PER_POUND);
+  g_assert_true (quote.warnings & PM_QUOTE_WARNING_DIMENSIONAL_WEIGHT);
+  g_assert_true (quote.warnings & PM_QUOTE_WARNING_DIMENSIONAL_CAPPED);
+  pm_quote_clear (&quote);
+
+  /* As Priority Mail to zone 5: the 70 lb price ($144.35), over 30 in ($18.00) and over
+   * 2 cu ft ($30.00). */
+  request.mail_class = PM_MAIL_CLASS_PRIORITY_MAIL;
+  g_assert_cmpint (quote_total (fixture, &request), ==, 144350 + 18000 + 30000);
+
+  /* Length plus girth: each class says what would work. */
+  request.mail_class = PM_MAIL_CLASS_GROUND_ADVANTAGE;
+  request.piece.length = 50000, request.piece.width = 15000, request.piece.thickness = 15000;
+  expect_error (fixture, &request, PM_RATING_ERROR_TOO_LARGE,
+                "length plus girth is 110 in, above the 108 in this package prices for USPS "
+                "Ground Advantage. USPS Ground Advantage takes it up to 130 in at the "
+                "oversized price");
+  request.mail_class = PM_MAIL_CLASS_PRIORITY_MAIL;
+  expect_error (fixture, &request, PM_RATING_ERROR_TOO_LARGE,
+                "Only USPS Ground Advantage takes parcels up to 130 in");
+  request.piece.length = 60000, request.piece.width = 20000, request.piece.thickness = 15001;
+  expect_error (fixture, &request, PM_RATING_ERROR_TOO_LARGE,
+                "length plus girth is 130.002 in, above the 108 in this package prices for "
+                "Priority Mail. No USPS class takes a parcel above 130 in");
+
+  /* Sides no parcel has: refused for size, never an overflowed volume or weight. */
+  request.piece.length = G_MAXUINT32, request.piece.width = G_MAXUINT32;
+  request.piece.thickness = G_MAXUINT32;
+  expect_error (fixture, &request, PM_RATING_ERROR_TOO_LARGE, "length plus girth");
+
+  /* A large envelope larger than a flat may be: Ground Advantage or Priority Mail. */
+  request = make_request (PM_MAIL_CLASS_FIRST_CLASS, PM_SHAPE_FLAT,
+                          pm_weight_make (1, 0, PM_WEIGHT_UNIT_OUNCE), 20251201);
+  request.destination_zip = "00005";
+  request.piece.length = 15000, request.piece.width = 12000, request.piece.thickness = 750;
+  g_assert_cmpint (quote_total (fixture, &request), ==, 1630);
+  request.piece.thickness = 751;
+  expect_error (fixture, &request, PM_RATING_ERROR_TOO_LARGE,
+                "0.751 in thick, more than the 0.75 in a First-Class Mail large envelope may "
+                "be. As a USPS Ground Advantage parcel it costs $7.80. As Priority Mail it "
+                "costs $13.00.");
+}
+
+typedef struct
+{
+  PmRateDate  date;
+  PmRating   *rating;
+} BreakCheck;
+
+/* Quotes one weight; the outcome as "total/break" or "error N". */
+static char *
+outcome (PmRating            *rating,
+         const PmRateRequest *request)
+{
+  g_auto (PmQuote) quote = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  if (!pm_rating_quote (rating, request, &quote, &error))
+    return g_strdup_printf ("error %d", error->code);
+  return g_strdup_printf ("%" G_GINT64_FORMAT "/%s", (gint64) quote.total,
+                          quote.weight_break);
+}
+
+/* Every break of every table of every shipped package, in every unit: the weight exactly
+ * at the break written in ounces, pounds, grams, milligrams and kilograms gets one price,
+ * and so does a weight a picogram above it in grams and kilograms. */
+static void
+test_every_break_every_unit (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  static const PmRateDate package_dates[] = { 20250713, 20260712 };
+  guint checked = 0;
+
+  for (gsize p = 0; p < G_N_ELEMENTS (package_dates); p++)
+    {
+      g_autoptr (PmRatePackage) package =
+        pm_rating_dup_package_for_date (fixture->rating, package_dates[p]);
+
+      g_assert_nonnull (package);
+      for (guint i = 0; i < package->n_products; i++)
+        {
+          const PmRateProduct *product = &package->products[i];
+
+          for (guint t = 0; t < product->n_tables; t++)
+            {
+              const PmRateTable *table = &product->tables[t];
+              gboolean retail = table->price_list == PM_PRICE_LIST_STAMPED
+                                || table->price_list == PM_PRICE_LIST_RETAIL;
+
+              for (guint b = 0; b < table->n_breaks; b++)
+                for (guint zone = 1; zone <= (table->zoned ? 9u : 1u); zone++)
+                  {
+                    gint64 picograms = table->break_picograms[b];
+                    char destination[6];
+                    PmWeight label;
+                    PmWeight forms[5];
+                    guint n_forms = 0;
+                    PmRateRequest request;
+                    g_autofree char *first = NULL;
+                    g_autofree char *above_g = NULL;
+                    g_autofree char *above_kg = NULL;
+
+                    g_assert_true (pm_weight_parse (table->break_labels[b], &label, NULL));
+                    forms[n_forms++] = label;
+                    if (label.unit == PM_WEIGHT_UNIT_OUNCE)
+                      forms[n_forms++] = pm_weight_make (label.mantissa * 625,
+                                                         label.exponent - 4,
+                                                         PM_WEIGHT_UNIT_POUND);
+                    else if (label.unit == PM_WEIGHT_UNIT_POUND)
+                      forms[n_forms++] = pm_weight_make (label.mantissa * 16, label.exponent,
+                                                         PM_WEIGHT_UNIT_OUNCE);
+                    forms[n_forms++] = pm_weight_make (picograms, -12, PM_WEIGHT_UNIT_GRAM);
+                    forms[n_forms++] = pm_weight_make (picograms, -9,
+                                                       PM_WEIGHT_UNIT_MILLIGRAM);
+                    forms[n_forms++] = pm_weight_make (picograms, -15,
+                                                       PM_WEIGHT_UNIT_KILOGRAM);
+
+                    g_snprintf (destination, sizeof destination, "0000%u", zone);
+                    request = make_request (product->mail_class, product->shape, label,
+                                            MAX (table->effective, package->effective));
+                    request.channel = retail ? PM_PRICE_CHANNEL_RETAIL : PM_PRICE_CHANNEL_METER;
+                    request.destination_zip = destination;
+
+                    for (guint f = 0; f < n_forms; f++)
+                      {
+                        g_autofree char *result = NULL;
+                        gint64 form_picograms;
+
+                        g_assert_true (pm_weight_to_picograms (&forms[f], &form_picograms));
+                        g_assert_cmpint (form_picograms, ==, picograms);
+                        request.piece.weight = forms[f];
+                        result = outcome (fixture->rating, &request);
+                        if (first == NULL)
+                          first = g_steal_pointer (&result);
+                        else if (strcmp (first, result) != 0)
+                          g_error ("%s %s zone %u: %s gives %s, %s gives %s", table->id,
+                                   table->break_labels[b], zone, table->break_labels[b], first,
+                                   pm_weight_format (&forms[f]), result);
+                      }
+
+                    /* At the break, the table's own price when the quote used this table. */
+                    if (table->prices[b * PM_RATE_PACKAGE_MAX_ZONES + zone - 1] >= 0)
+                      {
+                        g_auto (PmQuote) quote = { 0 };
+
+                        request.piece.weight = label;
+                        if (pm_rating_quote (fixture->rating, &request, &quote, NULL)
+                            && quote.table == table && quote.n_lines == 1)
+                          g_assert_cmpint (quote.total, ==,
+                                           table->prices[b * PM_RATE_PACKAGE_MAX_ZONES
+                                                         + zone - 1]);
+                      }
+
+                    request.piece.weight = pm_weight_make (picograms + 1, -12,
+                                                           PM_WEIGHT_UNIT_GRAM);
+                    above_g = outcome (fixture->rating, &request);
+                    request.piece.weight = pm_weight_make (picograms + 1, -15,
+                                                           PM_WEIGHT_UNIT_KILOGRAM);
+                    above_kg = outcome (fixture->rating, &request);
+                    g_assert_cmpstr (above_g, ==, above_kg);
+                    /* A priced break is the most that price covers. */
+                    if (g_ascii_isdigit (first[0]))
+                      g_assert_cmpstr (above_g, !=, first);
+                    checked++;
+                  }
+            }
+        }
+    }
+  g_test_message ("%u breaks and zones checked", checked);
+  g_assert_cmpuint (checked, >, 1000);
+}
+
 /* A package that is refused leaves the installed one in force. */
 static void
 test_older_package_refused (Fixture       *fixture,
@@ -730,14 +1151,16 @@ test_older_package_refused (Fixture       *fixture,
   g_assert_error (error, PM_RATE_PACKAGE_ERROR, PM_RATE_PACKAGE_ERROR_INVALID);
   g_clear_error (&error);
 
-  /* The same id and version replaces (a re-install); a version below would not. */
-  g_assert_cmpuint (pm_rating_get_installed_version (fixture->rating, "usps-2025-07-13"), ==, 1);
+  /* The same id and version replaces (a re-install); a version below would not. The
+   * shipped package is version 2 (the 2025 flats were added), so version 1 is older. */
+  g_assert_cmpuint (pm_rating_get_installed_version (fixture->rating, "usps-2025-07-13"), ==, 2);
   package = pm_rate_package_parse (older, strlen (older), &error);
   g_assert_no_error (error);
-  package->version = 0;
+  g_assert_cmpuint (package->version, ==, 1);
   g_assert_false (pm_rating_add_package (fixture->rating, package, &error));
   g_assert_error (error, PM_RATING_ERROR, PM_RATING_ERROR_OLDER_PACKAGE);
   g_assert_cmpint (quote_total (fixture, &request), ==, 740);
+  g_assert_cmpuint (pm_rating_get_installed_version (fixture->rating, "usps-2025-07-13"), ==, 2);
 }
 
 int
@@ -750,12 +1173,16 @@ main (int   argc,
   g_test_add ("/core/rating/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("first-class/letter-breaks", test_first_class_letters);
   ADD ("first-class/cards-flats-international", test_first_class_cards_flats);
+  ADD ("first-class/sources", test_first_class_sources);
   ADD ("shipping/zones", test_shipping_zones);
+  ADD ("shipping/zone-chart", test_zone_chart);
   ADD ("units/same-piece-same-price", test_same_piece_same_price);
   ADD ("dates/effective", test_effective_dates);
   ADD ("limits/weight-zip", test_limits);
   ADD ("limits/sizes", test_sizes);
   ADD ("shipping/dimensions", test_parcels);
+  ADD ("shipping/edges", test_parcel_edges);
+  ADD ("units/every-break-every-unit", test_every_break_every_unit);
   ADD ("services", test_services);
   ADD ("quote/text", test_quote_text);
   ADD ("packages/older-refused", test_older_package_refused);

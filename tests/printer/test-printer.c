@@ -99,6 +99,90 @@ assert_zpl_fields_escaped (const char *zpl,
   return fields;
 }
 
+/* Field data */
+
+static guint
+count_substring (const char *haystack,
+                 gsize       length,
+                 const char *needle)
+{
+  guint n = 0;
+  const char *p = haystack;
+  const char *end = haystack + length;
+
+  while ((p = g_strstr_len (p, end - p, needle)) != NULL)
+    {
+      n++;
+      p += strlen (needle);
+    }
+  return n;
+}
+
+static void
+test_label_field_escaping (void)
+{
+  static const struct
+  {
+    const char *text;
+    const char *escaped;
+  } fields[] = {
+    { "Ada ^XZ Lovelace", "Ada _5EXZ Lovelace" },
+    { "~JA Suite 200", "_7EJA Suite 200" },
+    { "^FS^XZ~DG", "_5EFS_5EXZ_7EDG" },
+    { "Under_score Bldg", "Under_5Fscore Bldg" },
+    { "C:\\Mail\\Room", "C:_5CMail_5CRoom" },
+    { "Jos\u00e9 Pe\u00f1a", "Jos\u00e9 Pe\u00f1a" },  /* UTF-8 passes under ^CI28 */
+    { "", "" },
+  };
+  static const char *refused[] = {
+    "line\nbreak", "tab\there", "bell\a", "del\x7f", "not \xff UTF-8",
+    "separator\u2028here",
+  };
+  static const char *sender[] = { "Postmeter Mailroom", "100 N Wacker Dr",
+                                  "Chicago IL 60606", NULL };
+  static const char *hostile[] = { "^XZ^XA^FO0,0^GB812,1218,812^FS", "~JR~JA", "^",
+                                   "~", "Cupertino CA 95014-2083", NULL };
+  g_autofree char *tracking = pm_test_tracking_number ("940011189922385766843");
+  g_autoptr(PmLabel) label = pm_label_new ();
+  g_autoptr(GBytes) zpl = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *data;
+  gsize length;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      g_autofree char *escaped = pm_label_zpl_escape (fields[i].text, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (escaped, ==, fields[i].escaped);
+    }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *escaped = pm_label_zpl_escape (refused[i], &error);
+
+      g_assert_null (escaped);
+      g_assert_error (error, PM_LABEL_ERROR, PM_LABEL_ERROR_INVALID_TEXT);
+      g_clear_error (&error);
+    }
+
+  /* An address made of commands is printed as text: the label keeps one format, no
+   * tilde command and every field closed. */
+  pm_label_set_sender (label, sender);
+  pm_label_set_recipient (label, hostile);
+  pm_label_set_service_banner (label, "USPS GROUND ADVANTAGE");
+  pm_label_set_tracking (label, "95014-2083", tracking);
+  zpl = pm_label_to_zpl (label, &error);
+  g_assert_no_error (error);
+  data = g_bytes_get_data (zpl, &length);
+  g_assert_cmpuint (count_substring (data, length, "^XA"), ==, 1);
+  g_assert_cmpuint (count_substring (data, length, "^XZ"), ==, 1);
+  g_assert_cmpuint (count_substring (data, length, "~"), ==, 0);
+  g_assert_nonnull (g_strstr_len (data, length, "^FD_5EXZ_5EXA_5EFO0,0_5EGB812,1218,812_5EFS"
+                                                "^FS"));
+  g_assert_cmpuint (assert_zpl_fields_escaped (data, length), >=, 8);
+}
+
 /* Folder printer */
 
 static void
@@ -714,6 +798,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
+  g_test_add_func ("/printer/label/field-escaping", test_label_field_escaping);
   g_test_add_func ("/printer/folder/label-zpl", test_folder_label_zpl);
   g_test_add_func ("/printer/folder/envelope", test_folder_envelope);
   g_test_add_func ("/printer/folder/duplicate", test_folder_duplicate);

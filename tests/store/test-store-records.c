@@ -336,9 +336,122 @@ test_print_jobs (Fixture       *f,
   g_assert_cmpint (stored->created_at, ==, START_US);
   g_assert_cmpint (stored->finished_at, ==, START_US + 3 * G_USEC_PER_SEC);
 
+  /* Whole microlitres are an estimate: the model's. */
+  g_assert_cmpint (stored->ink_nanolitres, ==, 42000);
+  g_assert_cmpint (stored->ink_source, ==, PM_STORE_INK_MODEL);
+  g_assert_null (stored->printer_job_ref);
+
   g_assert_false (pm_store_update_print_job (f->store, 999, PM_STORE_PRINT_JOB_FAILED, 0, 0,
                                              NULL, &error));
   g_assert_error (error, PM_STORE_ERROR, PM_STORE_ERROR_NOT_FOUND);
+}
+
+static gint64
+queue_job (Fixture             *f,
+           const char          *printer,
+           PmStorePrintJobKind  kind)
+{
+  g_autoptr(GError) error = NULL;
+  PmStorePrintJob job = { 0 };
+
+  job.printer = (char *) printer;
+  job.kind = kind;
+  job.state = PM_STORE_PRINT_JOB_QUEUED;
+  g_assert_true (pm_store_insert_print_job (f->store, &job, &error));
+  g_assert_no_error (error);
+  return job.id;
+}
+
+#define HOUR_LATER (START_US + G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
+
+static void
+test_print_usage (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmStorePrintJob) stored = NULL;
+  PmStorePrintUsageTotals totals;
+  /* An inkjet envelope printer's model: 1.5 microlitres an impression. */
+  PmStorePrintUsage envelope = { 1, 1500, PM_STORE_INK_MODEL, "envelopes-17" };
+  PmStorePrintUsage measured = { 2, 3100, PM_STORE_INK_PRINTER, "envelopes-18" };
+  PmStorePrintUsage label = { 1, 0, PM_STORE_INK_NONE, "labels-4" };
+  PmStorePrintUsage failed = { 0, 0, PM_STORE_INK_NONE, "labels-5" };
+  PmStorePrintUsage bad = { 1, 1500, PM_STORE_INK_NONE, NULL };
+  gint64 first, id;
+
+  first = queue_job (f, "Envelope printer", PM_STORE_PRINT_JOB_ENVELOPE);
+  pm_clock_advance_s (2);
+  g_assert_true (pm_store_record_print_usage (f->store, first, PM_STORE_PRINT_JOB_DONE,
+                                              &envelope, "printed", &error));
+  g_assert_no_error (error);
+
+  stored = pm_store_get_print_job (f->store, first, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (stored->state, ==, PM_STORE_PRINT_JOB_DONE);
+  g_assert_cmpint (stored->impressions, ==, 1);
+  g_assert_cmpint (stored->ink_nanolitres, ==, 1500);
+  /* Rounded up, never down to nothing. */
+  g_assert_cmpint (stored->ink_microlitres_estimate, ==, 2);
+  g_assert_cmpint (stored->ink_source, ==, PM_STORE_INK_MODEL);
+  g_assert_cmpstr (stored->printer_job_ref, ==, "envelopes-17");
+  g_assert_cmpint (stored->finished_at, ==, START_US + 2 * G_USEC_PER_SEC);
+
+  /* A thousand envelope impressions add up to 1.5 ml, not to 1 or 2. */
+  for (int i = 0; i < 999; i++)
+    {
+      id = queue_job (f, "Envelope printer", PM_STORE_PRINT_JOB_ENVELOPE);
+      g_assert_true (pm_store_record_print_usage (f->store, id, PM_STORE_PRINT_JOB_DONE,
+                                                  &envelope, NULL, &error));
+    }
+  id = queue_job (f, "Envelope printer", PM_STORE_PRINT_JOB_ENVELOPE);
+  g_assert_true (pm_store_record_print_usage (f->store, id, PM_STORE_PRINT_JOB_DONE,
+                                              &measured, NULL, &error));
+  id = queue_job (f, "Label printer", PM_STORE_PRINT_JOB_LABEL);
+  g_assert_true (pm_store_record_print_usage (f->store, id, PM_STORE_PRINT_JOB_DONE, &label,
+                                              NULL, &error));
+  id = queue_job (f, "Label printer", PM_STORE_PRINT_JOB_LABEL);
+  g_assert_true (pm_store_record_print_usage (f->store, id, PM_STORE_PRINT_JOB_FAILED,
+                                              &failed, "Label printer is out of labels",
+                                              &error));
+  g_assert_no_error (error);
+
+  g_assert_true (pm_store_sum_print_usage (f->store, "Envelope printer", START_US,
+                                           HOUR_LATER, &totals, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (totals.jobs, ==, 1001);
+  g_assert_cmpint (totals.jobs_done, ==, 1001);
+  g_assert_cmpint (totals.jobs_failed, ==, 0);
+  g_assert_cmpint (totals.impressions, ==, 1002);
+  g_assert_cmpint (totals.ink_nanolitres, ==, 1000 * 1500 + 3100);
+  g_assert_cmpint (totals.ink_nanolitres_measured, ==, 3100);
+
+  g_assert_true (pm_store_sum_print_usage (f->store, "Label printer", START_US,
+                                           HOUR_LATER, &totals, &error));
+  g_assert_cmpint (totals.jobs, ==, 2);
+  g_assert_cmpint (totals.jobs_done, ==, 1);
+  g_assert_cmpint (totals.jobs_failed, ==, 1);
+  g_assert_cmpint (totals.impressions, ==, 1);
+  g_assert_cmpint (totals.ink_nanolitres, ==, 0);
+
+  /* All printers; and a period before any job. */
+  g_assert_true (pm_store_sum_print_usage (f->store, NULL, START_US,
+                                           HOUR_LATER, &totals, &error));
+  g_assert_cmpint (totals.jobs, ==, 1003);
+  g_assert_true (pm_store_sum_print_usage (f->store, NULL, 0, START_US, &totals, &error));
+  g_assert_cmpint (totals.jobs, ==, 0);
+  g_assert_cmpint (totals.ink_nanolitres, ==, 0);
+
+  /* Ink with no source, and a job that does not exist, change nothing. */
+  g_assert_false (pm_store_record_print_usage (f->store, first, PM_STORE_PRINT_JOB_DONE,
+                                               &bad, NULL, &error));
+  g_assert_error (error, PM_STORE_ERROR, PM_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (pm_store_record_print_usage (f->store, 99999, PM_STORE_PRINT_JOB_DONE,
+                                               &envelope, NULL, &error));
+  g_assert_error (error, PM_STORE_ERROR, PM_STORE_ERROR_NOT_FOUND);
+  g_clear_pointer (&stored, pm_store_print_job_free);
+  stored = pm_store_get_print_job (f->store, first, NULL);
+  g_assert_cmpint (stored->ink_nanolitres, ==, 1500);
 }
 
 /* ---- Outbox ---- */
@@ -693,6 +806,7 @@ main (int   argc,
   ADD ("/store/pieces/local-day", test_piece_day);
   ADD ("/store/pieces/local-day-dst", test_piece_day_dst);
   ADD ("/store/print-jobs/insert-update", test_print_jobs);
+  ADD ("/store/print-jobs/usage", test_print_usage);
   ADD ("/store/outbox/with-piece", test_outbox_with_piece);
   ADD ("/store/outbox/seal-send-acknowledge", test_outbox_cycle);
   ADD ("/store/refills/history", test_refills);

@@ -505,6 +505,12 @@ static const struct
           "INSERT INTO upload_records (uuid, payload, created_at) "
           "VALUES ('u-1', x'01', 1)",
           "SELECT count(*) FROM upload_records WHERE uuid = 'u-1'" },
+  /* Columns, not tables: an earlier estimate carries over as the model's figure. */
+  [5] = { { NULL, NULL, NULL },
+          "INSERT INTO print_jobs (printer, kind, impressions, ink_microlitres_estimate, "
+          "state, created_at) VALUES ('Envelope printer', 'envelope', 2, 3, 'done', 1)",
+          "SELECT count(*) FROM print_jobs WHERE ink_nanolitres = 3000 "
+          "AND ink_source = 'model' AND printer_job_ref = ''" },
 };
 
 static void

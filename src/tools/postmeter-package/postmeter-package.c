@@ -4,7 +4,8 @@
  *   postmeter-package sign --key PRIVATE.key --expires YYYY-MM-DD PACKAGE.xml
  *   postmeter-package verify --key PUBLIC.pub [--installed-version N] PACKAGE.xml
  *   postmeter-package quote --key PUBLIC.pub --rates DIR --class CLASS --shape SHAPE
- *                           --weight "3.5 oz" [--date YYYY-MM-DD] [--zone N] ...
+ *                           --weight "3.5 oz" [--date YYYY-MM-DD]
+ *                           [--zones DIR --from ZIP --to ZIP | --zone N] ...
  *
  * Signing reads the package's id and version from the XML itself, so the signature can
  * never disagree with the package it covers. A command-line tool, so it prints.
@@ -36,7 +37,8 @@ usage (void)
            "  postmeter-package verify --key PUBLIC.pub [--installed-version N] PACKAGE.xml\n"
            "  postmeter-package quote --key PUBLIC.pub --rates DIR --class CLASS\n"
            "      [--shape letter|postcard|flat|parcel] --weight WEIGHT [--date YYYY-MM-DD]\n"
-           "      [--size \"L W T\" (inches)] [--zone N] [--retail] [--nonmachinable]\n"
+           "      [--size \"L W T\" (inches)] [--zones DIR --from ZIP --to ZIP | --zone N]\n"
+           "      [--retail] [--nonmachinable]\n"
            "      [--service NAME]... [--declared-value AMOUNT]\n"
            "Classes: first-class, first-class-international, ground-advantage,\n"
            "         priority-mail, priority-mail-express\n");
@@ -79,6 +81,7 @@ run_genkey (int    argc,
 static char *key_path;
 static char *expires_text;
 static char *rates_dir;
+static char *zones_dir;
 static char *class_text;
 static char *shape_text = "parcel";
 static char *weight_text;
@@ -99,6 +102,7 @@ static const GOptionEntry entries[] = {
   { "installed-version", 0, 0, G_OPTION_ARG_INT, &installed_version,
     "Refuse packages older than this", "N" },
   { "rates", 0, 0, G_OPTION_ARG_FILENAME, &rates_dir, "Folder of signed packages", "DIR" },
+  { "zones", 0, 0, G_OPTION_ARG_FILENAME, &zones_dir, "Folder of zone charts", "DIR" },
   { "class", 0, 0, G_OPTION_ARG_STRING, &class_text, "Class of mail", "CLASS" },
   { "shape", 0, 0, G_OPTION_ARG_STRING, &shape_text, "Shape of the piece", "SHAPE" },
   { "weight", 0, 0, G_OPTION_ARG_STRING, &weight_text, "Weight, e.g. \"2 lb 3.4 oz\"", "W" },
@@ -245,12 +249,15 @@ run_verify (const char *path)
 
 static gboolean
 fixed_zone (PmZoneChart *chart,
+            PmMailClass  mail_class,
             const char  *origin,
             const char  *destination,
             guint       *out_zone,
+            guint       *out_flags,
             GError     **error)
 {
   *out_zone = (guint) zone_override;
+  *out_flags = 0;
   return TRUE;
 }
 
@@ -273,6 +280,14 @@ run_quote (void)
   rating = pm_rating_new ();
   if (!pm_rating_install_directory (rating, rates_dir, key, &error))
     return fail (error);
+  if (zones_dir != NULL && zone_override <= 0)
+    {
+      g_autoptr (PmZoneChart) chart = pm_zone_chart_new ();
+
+      if (!pm_zone_chart_install_directory (chart, zones_dir, key, &error))
+        return fail (error);
+      pm_rating_set_zones (rating, chart);
+    }
   if (zone_override > 0)
     {
       pm_rating_set_zone_chart (rating, NULL, fixed_zone);

@@ -1,0 +1,10 @@
+Postmeter-Package-Signature: 1
+Name: zone-chart-100
+Content-Type: application/vnd.postmeter.zone-chart+text
+Version: 1
+Length: 1948
+SHA-256: 4c20b00fcee701f22e6efac3ffa22dbf1512b91c67c49f2e35443d3f67641174
+Signed: 2026-12-04T07:02:18Z
+Expires: 2030-01-01T00:00:00Z
+Key-Fingerprint: 48fe9d676fc60de9beb774605f328fe4574b6ea493a772dc48175364b4530e9a
+Signature: +0QxNbFrsIDJ43D6cuVmJZVtpMQNvmM6Zt1nP1dU3DJ0vvpTztTt0rehYl2aMwuh31Iift2blc04ht0EbgQW3Q==

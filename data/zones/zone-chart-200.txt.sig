@@ -1,0 +1,10 @@
+Postmeter-Package-Signature: 1
+Name: zone-chart-200
+Content-Type: application/vnd.postmeter.zone-chart+text
+Version: 1
+Length: 1693
+SHA-256: 3e5020bffbde87aa35923a92c36aa4589f33d3c08b149ca0001112d73e8b755f
+Signed: 2026-12-04T07:02:18Z
+Expires: 2030-01-01T00:00:00Z
+Key-Fingerprint: 48fe9d676fc60de9beb774605f328fe4574b6ea493a772dc48175364b4530e9a
+Signature: vL5iCABiXpso29xJFvyojfOmB4BPzDrnEZucKd8ofAkxVb8PVvfXhpIDZetASXZYlMdv0S0fZ44vx8Y2KjYbxg==

@@ -1,0 +1,10 @@
+Postmeter-Package-Signature: 1
+Name: zone-chart-303
+Content-Type: application/vnd.postmeter.zone-chart+text
+Version: 1
+Length: 1897
+SHA-256: 0d4f552cd6f09cabe79be065b696dc83cf905944170c0062931502e12fda77ea
+Signed: 2026-12-04T07:02:18Z
+Expires: 2030-01-01T00:00:00Z
+Key-Fingerprint: 48fe9d676fc60de9beb774605f328fe4574b6ea493a772dc48175364b4530e9a
+Signature: xTVhm50s0i1dWZOfF9h6P72Evlgrz58rKkcu9LYWAE1O5mLPariycsUKE2TlJnXFKeSKjcirpYhCc4XAUwzgNg==

@@ -1,0 +1,10 @@
+Postmeter-Package-Signature: 1
+Name: zone-chart-606
+Content-Type: application/vnd.postmeter.zone-chart+text
+Version: 1
+Length: 2201
+SHA-256: 47d036f91dbc1cc20192d49d336dc22c5a5397054514603fe15dcf62ad30c96f
+Signed: 2026-12-04T07:02:18Z
+Expires: 2030-01-01T00:00:00Z
+Key-Fingerprint: 48fe9d676fc60de9beb774605f328fe4574b6ea493a772dc48175364b4530e9a
+Signature: vMExXS9kD0iHMSZUqSd2jSc2BubyR0Yl/cOFghpBzH4SmpdnXiST//hgPSHC5ySHuswKAvy4KWOTbVqyDmXAgA==

@@ -1,0 +1,10 @@
+Postmeter-Package-Signature: 1
+Name: zone-chart-750
+Content-Type: application/vnd.postmeter.zone-chart+text
+Version: 1
+Length: 1937
+SHA-256: 32d83ebe8ebdcb20201bd98bda1510db249bc5c94217b28bd03aca09a345bb66
+Signed: 2026-12-04T07:02:18Z
+Expires: 2030-01-01T00:00:00Z
+Key-Fingerprint: 48fe9d676fc60de9beb774605f328fe4574b6ea493a772dc48175364b4530e9a
+Signature: se0NLFglx2JO6ket25VLhX9oK4oG4f+4IVrvlNSjg2/wN0whgFfXlZ/e7IkuxHV4zeQDJU+dG0tDNNOoc+iomA==

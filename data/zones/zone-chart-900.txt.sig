@@ -1,0 +1,10 @@
+Postmeter-Package-Signature: 1
+Name: zone-chart-900
+Content-Type: application/vnd.postmeter.zone-chart+text
+Version: 1
+Length: 1523
+SHA-256: 89599b25b76e89d6a8bd3c910c719e7281dc66b7ed5b962fe277c30948b7cd4d
+Signed: 2026-12-04T07:02:18Z
+Expires: 2030-01-01T00:00:00Z
+Key-Fingerprint: 48fe9d676fc60de9beb774605f328fe4574b6ea493a772dc48175364b4530e9a
+Signature: HpmGqAljDE+LyDKslDHEkjMj3/66EvJDH1cJUe+OTwwHtx2G1bC4EtYBU/VgkNhk2boIZxjrjCXMip9NBL09lg==

@@ -1,0 +1,10 @@
+Postmeter-Package-Signature: 1
+Name: zone-chart-941
+Content-Type: application/vnd.postmeter.zone-chart+text
+Version: 1
+Length: 1540
+SHA-256: 1162ef7fc44b908eff011540ace3e8c1a00d21de09ec34e9565b466b4b39c73b
+Signed: 2026-12-04T07:02:18Z
+Expires: 2030-01-01T00:00:00Z
+Key-Fingerprint: 48fe9d676fc60de9beb774605f328fe4574b6ea493a772dc48175364b4530e9a
+Signature: ro4smkYXnEOIVj5cAqMMIGwWUscNIu1bMXpgrBNZV0IY9s/XFnkPhYyVbZS/9RR5qT8tooZFXTtajGxMF+voiw==

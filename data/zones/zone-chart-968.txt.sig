@@ -1,0 +1,10 @@
+Postmeter-Package-Signature: 1
+Name: zone-chart-968
+Content-Type: application/vnd.postmeter.zone-chart+text
+Version: 1
+Length: 878
+SHA-256: 9a78a1da8d0b1faff3e8fcb89fa189b53c937ce0cee6f764b7e28355dcaa9e83
+Signed: 2026-12-04T07:02:18Z
+Expires: 2030-01-01T00:00:00Z
+Key-Fingerprint: 48fe9d676fc60de9beb774605f328fe4574b6ea493a772dc48175364b4530e9a
+Signature: T4yZTb8N6t0k1b7bix+4yzCsXW/GeZilRiyLMMs/P2W83SvzZtVJuK0tmFSLhajAYdjXXm4etrjFl9DoXPxWqg==

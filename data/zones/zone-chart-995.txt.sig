@@ -1,0 +1,10 @@
+Postmeter-Package-Signature: 1
+Name: zone-chart-995
+Content-Type: application/vnd.postmeter.zone-chart+text
+Version: 1
+Length: 1033
+SHA-256: be431916c18a278b59cb0858e21a06fbf171084bde7c5045398a1ff821e15aee
+Signed: 2026-12-04T07:02:18Z
+Expires: 2030-01-01T00:00:00Z
+Key-Fingerprint: 48fe9d676fc60de9beb774605f328fe4574b6ea493a772dc48175364b4530e9a
+Signature: cOnf4crXEF+HaFYEGqdDb13KDrd016qV488hf6B2cvx4RVD5DD9yT9+7WZi1ZECgENK2Ji+X/zvAr3Rk1td0Qw==
