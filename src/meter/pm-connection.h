@@ -131,7 +131,12 @@ gboolean  pm_connection_sign_in_finish      (PmConnection        *self,
                                              GAsyncResult        *result,
                                              GError             **error);
 
-/* The 204 check; the network topic follows it. */
+/* The 204 check. The network topic joins what the last check and the last sign-in saw:
+ * "Online" only when the check answered 204; "Filtered" when something else answered it
+ * (a portal's or filter's page, a redirect, a network sign-in), "Check blocked" when
+ * nothing answered it but the data center does, "Offline" when neither answers, "No data
+ * center" when the check answers but the data center does not. The sentence names the
+ * address, the HTTP status or failure, and the rule to change. */
 void                pm_connection_check_network_async  (PmConnection        *self,
                                                         GCancellable        *cancellable,
                                                         GAsyncReadyCallback  callback,
