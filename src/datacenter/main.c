@@ -8,6 +8,7 @@
  *   postmeter-datacenter publish-package DIR FILE --type T --name N --version V
  *                                        [--effective YYYY-MM-DD]
  *   postmeter-datacenter list-uploads DIR
+ *   postmeter-datacenter list-error-logs DIR [DEVICE]
  *   postmeter-datacenter register-software-psd DIR PSD-DIR --account ID [--psd-serial N]
  *                                        [--origin-zip ZIP]
  *
@@ -41,6 +42,7 @@ usage (void)
            "  postmeter-datacenter publish-package DIR FILE --type rates|graphics|software"
            " --name NAME --version N [--effective YYYY-MM-DD]\n"
            "  postmeter-datacenter list-uploads DIR\n"
+           "  postmeter-datacenter list-error-logs DIR [DEVICE]\n"
            "  postmeter-datacenter register-software-psd DIR PSD-DIR --account ID"
            " [--psd-serial N] [--origin-zip ZIP]\n");
   return 2;
@@ -234,6 +236,17 @@ main (int    argc,
   if (g_str_equal (command, "list-uploads"))
     {
       g_autofree char *text = pm_dc_server_describe_uploads (server, &error);
+
+      if (text == NULL)
+        return fail (error);
+      fputs (text, stdout);
+      return 0;
+    }
+  if (g_str_equal (command, "list-error-logs"))
+    {
+      g_autofree char *text = pm_dc_server_describe_error_logs (server,
+                                                                argc >= 4 ? argv[3] : NULL,
+                                                                &error);
 
       if (text == NULL)
         return fail (error);

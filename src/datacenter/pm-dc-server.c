@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "pm-clock.h"
+#include "pm-log.h"
 #include "pm-package.h"
 #include "pm-protocol.h"
 #include "pm-psd-message.h"
@@ -89,9 +90,17 @@ static const char schema_sql[] =
   "CREATE TABLE IF NOT EXISTS health ("
   "  device TEXT NOT NULL, key TEXT NOT NULL, taken_at INTEGER NOT NULL,"
   "  body BLOB NOT NULL, PRIMARY KEY (device, key));"
+  "CREATE TABLE IF NOT EXISTS error_log ("
+  "  device TEXT NOT NULL, key TEXT NOT NULL, taken_at INTEGER NOT NULL,"
+  "  received_at INTEGER NOT NULL, records INTEGER NOT NULL, dropped INTEGER NOT NULL,"
+  "  PRIMARY KEY (device, key));"
+  "CREATE TABLE IF NOT EXISTS error_log_record ("
+  "  device TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, at_us INTEGER NOT NULL,"
+  "  level TEXT NOT NULL, domain TEXT, message TEXT NOT NULL,"
+  "  PRIMARY KEY (device, key, seq)) WITHOUT ROWID;"
   "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
   "INSERT OR IGNORE INTO meta VALUES ('manifest-serial', 0);"
-  "PRAGMA user_version=1;";
+  "PRAGMA user_version=2;";
 
 /* ---- SQLite helpers ---------------------------------------------------------------- */
 
@@ -524,6 +533,101 @@ pm_dc_server_describe_uploads (PmDcServer *self,
                             (gint64) sqlite3_column_int64 (stmt, 1),
                             (gint64) sqlite3_column_int64 (stmt, 3));
   return g_string_free (out, FALSE);
+}
+
+static GPtrArray *
+load_error_log (PmDcServer *self,
+                const char *device_id,
+                const char *key)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  GPtrArray *records = g_ptr_array_new_with_free_func ((GDestroyNotify) pm_log_record_free);
+
+  stmt = prepare (self, "SELECT at_us, level, domain, message FROM error_log_record"
+                        " WHERE device = ? AND key = ? ORDER BY seq");
+  bind_text (stmt, 1, device_id);
+  bind_text (stmt, 2, key);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      const char *level = (const char *) sqlite3_column_text (stmt, 1);
+      GLogLevelFlags flags = g_strcmp0 (level, "ERROR") == 0 ? G_LOG_LEVEL_ERROR
+                           : g_strcmp0 (level, "CRITICAL") == 0 ? G_LOG_LEVEL_CRITICAL
+                           : G_LOG_LEVEL_WARNING;
+
+      g_ptr_array_add (records,
+                       pm_log_record_new (sqlite3_column_int64 (stmt, 0), flags,
+                                          (const char *) sqlite3_column_text (stmt, 2),
+                                          (const char *) sqlite3_column_text (stmt, 3)));
+    }
+  return records;
+}
+
+char *
+pm_dc_server_describe_error_logs (PmDcServer *self,
+                                  const char *device_id,
+                                  GError    **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  GString *out = g_string_new (NULL);
+  guint logs = 0;
+
+  g_return_val_if_fail (PM_IS_DC_SERVER (self), NULL);
+
+  stmt = prepare (self, "SELECT device, key, received_at, records, dropped FROM error_log"
+                        " WHERE ?1 IS NULL OR device = ?1"
+                        " ORDER BY received_at DESC, device, key");
+  bind_text (stmt, 1, device_id);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      const char *device = (const char *) sqlite3_column_text (stmt, 0);
+      const char *key = (const char *) sqlite3_column_text (stmt, 1);
+      g_autoptr(GDateTime) received = g_date_time_new_from_unix_utc (
+                                        sqlite3_column_int64 (stmt, 2));
+      g_autofree char *when = received != NULL
+                                ? g_date_time_format (received, "%Y-%m-%d %H:%M:%S UTC")
+                                : g_strdup ("?");
+      g_autoptr(GPtrArray) records = load_error_log (self, device, key);
+      g_autoptr(GBytes) text = pm_log_records_to_text (records, 0);
+      g_autofree char *copy = g_strndup (g_bytes_get_data (text, NULL),
+                                         g_bytes_get_size (text));
+      g_auto(GStrv) lines = g_strsplit (copy, "\n", -1);
+
+      g_string_append_printf (out, "%s  received %s  %" G_GINT64_FORMAT " records, %"
+                              G_GINT64_FORMAT " older dropped  (%s)\n", device, when,
+                              (gint64) sqlite3_column_int64 (stmt, 3),
+                              (gint64) sqlite3_column_int64 (stmt, 4), key);
+      /* Line 0 is the text form's header. Its escapes keep control characters out, so
+       * nothing a machine sent can move the terminal's cursor or hide a line. */
+      for (guint i = 1; lines[i] != NULL; i++)
+        if (*lines[i] != '\0')
+          g_string_append_printf (out, "  %s\n", lines[i]);
+      logs++;
+    }
+  if (logs == 0)
+    g_string_append (out, device_id != NULL ? "No error logs from this device.\n"
+                                            : "No error logs.\n");
+  return g_string_free (out, FALSE);
+}
+
+GPtrArray *
+pm_dc_server_get_latest_error_log (PmDcServer *self,
+                                   const char *device_id,
+                                   guint64    *out_dropped)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *key = NULL;
+
+  g_return_val_if_fail (PM_IS_DC_SERVER (self), NULL);
+
+  stmt = prepare (self, "SELECT key, dropped FROM error_log WHERE device = ?"
+                        " ORDER BY received_at DESC, rowid DESC LIMIT 1");
+  bind_text (stmt, 1, device_id);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return NULL;
+  key = column_text (stmt, 0);
+  if (out_dropped != NULL)
+    *out_dropped = (guint64) sqlite3_column_int64 (stmt, 1);
+  return load_error_log (self, device_id, key);
 }
 
 gint64
@@ -1658,6 +1762,81 @@ handle_accounting (SoupServer        *server,
 
 /* ---- health ------------------------------------------------------------------------ */
 
+/* The record, and its error log when it has one, in one transaction; the same key sent
+ * again replaces what it stored before. */
+static gboolean
+store_health (PmDcServer           *self,
+              const char           *device_id,
+              const char           *key,
+              const PmHealthRecord *record,
+              GBytes               *body,
+              GPtrArray            *log_records,
+              guint64               log_dropped,
+              GError              **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+
+  stmt = prepare (self, "INSERT OR REPLACE INTO health VALUES (?, ?, ?, ?)");
+  bind_text (stmt, 1, device_id);
+  bind_text (stmt, 2, key);
+  sqlite3_bind_int64 (stmt, 3, record->taken_at);
+  sqlite3_bind_blob (stmt, 4, g_bytes_get_data (body, NULL), (int) g_bytes_get_size (body),
+                     SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    goto fail;
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  if (log_records != NULL)
+    {
+      stmt = prepare (self, "DELETE FROM error_log_record WHERE device = ? AND key = ?");
+      bind_text (stmt, 1, device_id);
+      bind_text (stmt, 2, key);
+      if (sqlite3_step (stmt) != SQLITE_DONE)
+        goto fail;
+      g_clear_pointer (&stmt, sqlite3_finalize);
+
+      stmt = prepare (self, "INSERT OR REPLACE INTO error_log VALUES (?, ?, ?, ?, ?, ?)");
+      bind_text (stmt, 1, device_id);
+      bind_text (stmt, 2, key);
+      sqlite3_bind_int64 (stmt, 3, record->taken_at);
+      sqlite3_bind_int64 (stmt, 4, pm_clock_now_s ());
+      sqlite3_bind_int64 (stmt, 5, log_records->len);
+      sqlite3_bind_int64 (stmt, 6, (gint64) MIN (log_dropped, (guint64) G_MAXINT64));
+      if (sqlite3_step (stmt) != SQLITE_DONE)
+        goto fail;
+      g_clear_pointer (&stmt, sqlite3_finalize);
+
+      stmt = prepare (self, "INSERT INTO error_log_record VALUES (?, ?, ?, ?, ?, ?, ?)");
+      for (guint i = 0; i < log_records->len; i++)
+        {
+          const PmLogRecord *line = g_ptr_array_index (log_records, i);
+
+          sqlite3_reset (stmt);
+          bind_text (stmt, 1, device_id);
+          bind_text (stmt, 2, key);
+          sqlite3_bind_int64 (stmt, 3, i + 1);
+          sqlite3_bind_int64 (stmt, 4, line->time_us);
+          bind_text (stmt, 5, pm_log_level_to_string (line->level));
+          bind_text (stmt, 6, line->domain);
+          bind_text (stmt, 7, line->message);
+          if (sqlite3_step (stmt) != SQLITE_DONE)
+            goto fail;
+        }
+      g_clear_pointer (&stmt, sqlite3_finalize);
+    }
+
+  return exec (self, "COMMIT", error);
+
+fail:
+  db_error (self, error, "Storing a health record");
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  exec (self, "ROLLBACK", NULL);
+  return FALSE;
+}
+
 static void
 handle_health (SoupServer        *server,
                SoupServerMessage *msg,
@@ -1674,7 +1853,9 @@ handle_health (SoupServer        *server,
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(PmHealthRecord) record = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) log_records = NULL;
+  guint64 log_dropped = 0;
+  const char *key;
   g_autofree char *md5_hex = NULL;
   g_autofree char *etag = NULL;
   gboolean checked = FALSE;
@@ -1731,13 +1912,28 @@ handle_health (SoupServer        *server,
       return;
     }
 
-  stmt = prepare (self, "INSERT OR REPLACE INTO health VALUES (?, ?, ?, ?)");
-  bind_text (stmt, 1, device_id);
-  bind_text (stmt, 2, path + strlen (expected_prefix));
-  sqlite3_bind_int64 (stmt, 3, record->taken_at);
-  sqlite3_bind_blob (stmt, 4, g_bytes_get_data (body, NULL), (int) g_bytes_get_size (body),
-                     SQLITE_STATIC);
-  sqlite3_step (stmt);
+  /* An error log rides in the record: it is checked line by line before anything is kept. */
+  if (record->log != NULL)
+    {
+      log_records = pm_log_records_parse (record->log, &log_dropped, &error);
+      if (log_records == NULL)
+        {
+          respond_error (msg, SOUP_STATUS_BAD_REQUEST, "malformed-log", error->message);
+          return;
+        }
+    }
+
+  key = path + strlen (expected_prefix);
+  if (!store_health (self, device_id, key, record, body, log_records, log_dropped, &error))
+    {
+      g_warning ("Health record of %s not stored: %s", device_id, error->message);
+      respond_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "database",
+                     "The data center could not store the health record; send it again");
+      return;
+    }
+  if (log_records != NULL)
+    g_message ("Device %s sent an error log of %u records (%" G_GUINT64_FORMAT
+               " older dropped)", device_id, log_records->len, log_dropped);
 
   md5_hex = g_compute_checksum_for_bytes (G_CHECKSUM_MD5, body);
   etag = g_strdup_printf ("\"%s\"", md5_hex);

@@ -77,6 +77,16 @@ gboolean    pm_dc_server_publish_package  (PmDcServer  *self,
 /* One line per device: device, records held, highest contiguous sequence, batches. */
 char       *pm_dc_server_describe_uploads (PmDcServer  *self,
                                            GError     **error);
+/* The error logs machines sent from their service menu, newest first, each with its
+ * records in the error log's text form (pm-log.h); device_id NULL for every device. */
+char       *pm_dc_server_describe_error_logs (PmDcServer  *self,
+                                              const char  *device_id,
+                                              GError     **error);
+/* The records of a device's latest error log, oldest first (PmLogRecord); NULL when it
+ * sent none. */
+GPtrArray  *pm_dc_server_get_latest_error_log (PmDcServer *self,
+                                               const char *device_id,
+                                               guint64    *out_dropped);
 /* For tests and benchmarks: records held for a device, and how many seq values appear
  * more than once (always 0: (device, seq) is unique). */
 gint64      pm_dc_server_count_records    (PmDcServer  *self,

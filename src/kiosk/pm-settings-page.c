@@ -14,6 +14,7 @@ struct _PmSettingsPage
 
   /* Template children. */
   GtkWidget *users_group;
+  GtkWidget *service_group;
   GtkWidget *idle_spin;
   GtkWidget *idle_row;
   GtkWidget *version_row;
@@ -58,6 +59,7 @@ pm_settings_page_class_init (PmSettingsPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/postmeter/Kiosk/pm-settings-page.ui");
   gtk_widget_class_bind_template_child (widget_class, PmSettingsPage, users_group);
+  gtk_widget_class_bind_template_child (widget_class, PmSettingsPage, service_group);
   gtk_widget_class_bind_template_child (widget_class, PmSettingsPage, idle_spin);
   gtk_widget_class_bind_template_child (widget_class, PmSettingsPage, idle_row);
   gtk_widget_class_bind_template_child (widget_class, PmSettingsPage, version_row);
@@ -80,7 +82,8 @@ pm_settings_page_init (PmSettingsPage *self)
   pm_settings_page_set_user (self, NULL);
 }
 
-/* Only supervisors see Users and may change the screen lock. */
+/* Only supervisors see Users and may change the screen lock; only support staff see the
+ * service tools. */
 void
 pm_settings_page_set_user (PmSettingsPage *self,
                            const PmUser   *user)
@@ -91,6 +94,7 @@ pm_settings_page_set_user (PmSettingsPage *self,
 
   supervisor = user != NULL && user->role == PM_ROLE_SUPERVISOR;
   gtk_widget_set_visible (self->users_group, supervisor);
+  gtk_widget_set_visible (self->service_group, user != NULL && user->role == PM_ROLE_SUPPORT);
   gtk_widget_set_sensitive (self->idle_spin, supervisor);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (self->idle_row),
                                supervisor

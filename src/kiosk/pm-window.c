@@ -38,6 +38,7 @@ static const Screen screens[] = {
   { "users", N_("Users"), "system-users-symbolic" },
   { "network", N_("Network"), "network-workgroup-symbolic" },
   { "connection-test", N_("Test Connection"), "network-transmit-receive-symbolic" },
+  { "service", N_("Service"), "applications-engineering-symbolic" },
 };
 
 struct _PmWindow
@@ -176,7 +177,11 @@ ensure_page (PmWindow   *self,
   else if (g_strcmp0 (name, "unbuilt") == 0)
     page = self->unbuilt_page = g_object_new (PM_TYPE_UNBUILT_PAGE, NULL);
   else if (g_strcmp0 (name, "service") == 0)
-    page = self->service_page = g_object_new (PM_TYPE_SERVICE_PAGE, NULL);
+    {
+      page = self->service_page = g_object_new (PM_TYPE_SERVICE_PAGE, NULL);
+      pm_service_page_set_connection (PM_SERVICE_PAGE (page), self->connection,
+                                      self->connection_problem);
+    }
   else
     g_return_val_if_reached (NULL);
 
@@ -194,7 +199,6 @@ show_page (PmWindow   *self,
   signed_in_page = self->user != NULL &&
                    g_strcmp0 (name, "lock") != 0 &&
                    g_strcmp0 (name, "setup") != 0 &&
-                   g_strcmp0 (name, "service") != 0 &&
                    g_strcmp0 (name, "loading") != 0;
 
   gtk_widget_set_visible (self->top_bar, signed_in_page);
@@ -396,7 +400,8 @@ pm_window_lock (PmWindow   *self,
     }
 
   /* A window on the service page stays there: locking must not hide a fault. */
-  if (g_strcmp0 (pm_window_get_page_name (self), "service") == 0)
+  if (g_strcmp0 (pm_window_get_page_name (self), "service") == 0 &&
+      pm_service_page_is_fault (PM_SERVICE_PAGE (self->service_page)))
     return;
   if (self->access == NULL)
     return;
@@ -582,6 +587,20 @@ open_page_action (GSimpleAction *action,
   if (g_strcmp0 (name, "mail") == 0)
     {
       show_page (self, "mail", _(screen->title));
+      return;
+    }
+
+  if (g_strcmp0 (name, "service") == 0)
+    {
+      if (self->user->role != PM_ROLE_SUPPORT)
+        {
+          pm_window_show_toast (self, _("Only support staff can open the service screen."));
+          return;
+        }
+
+      ensure_page (self, "service");
+      pm_service_page_show_tools (PM_SERVICE_PAGE (self->service_page));
+      show_page (self, "service", _(screen->title));
       return;
     }
 
@@ -1065,6 +1084,9 @@ pm_window_set_connection (PmWindow     *self,
     pm_funds_page_set_connection (PM_FUNDS_PAGE (self->funds_page), connection, problem);
   if (self->network_page != NULL)
     pm_network_page_set_connection (PM_NETWORK_PAGE (self->network_page), connection,
+                                    problem);
+  if (self->service_page != NULL)
+    pm_service_page_set_connection (PM_SERVICE_PAGE (self->service_page), connection,
                                     problem);
   if (self->connection_test_page != NULL)
     pm_connection_test_page_set_connection (PM_CONNECTION_TEST_PAGE

@@ -5,6 +5,13 @@
 
 G_BEGIN_DECLS
 
+typedef enum
+{
+  PM_SIGN_IN_UNKNOWN,                /* not tried yet */
+  PM_SIGN_IN_OK,
+  PM_SIGN_IN_FAILED,
+} PmSignInState;
+
 struct _PmConnection
 {
   GObject parent_instance;
@@ -35,6 +42,13 @@ struct _PmConnection
   gint64             download_total;
   int                download_percent; /* last shown, so "changed" is not emitted per read */
   GArray            *error_times;    /* gint64 µs of recent failures, for health */
+  /* What the network topic is made of (pm_connection_update_network ()): the last 204
+   * check and the last sign-in, whichever came first. */
+  PmConnectivityResult *check;       /* NULL before the first check */
+  char              *check_refused;  /* the check's address is not allowed; else NULL */
+  PmSignInState      sign_in;
+  char              *sign_in_failure; /* why the last sign-in failed; NULL when it worked */
+  char              *skew_words;     /* the clock's distance from the data center's */
   guint              tick_id;
   guint              check_interval_s;
   gint64             last_download_check_us;
@@ -49,6 +63,9 @@ void     pm_connection_set_topic       (PmConnection      *self,
                                         PmConnectionLevel  level,
                                         const char        *short_text,
                                         const char        *sentence);
+/* Makes the network topic from the last check and the last sign-in, and emits "changed"
+ * when it moves. */
+void     pm_connection_update_network  (PmConnection      *self);
 /* Takes status; updates the funds and inspection topics from it. */
 void     pm_connection_take_psd_status (PmConnection      *self,
                                         PmPsdStatus       *status);

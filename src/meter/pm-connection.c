@@ -11,6 +11,7 @@
 #include "pm-connection-private.h"
 #include "pm-download-flow.h"
 #include "pm-funds-flow.h"
+#include "pm-log.h"
 #include "pm-package.h"
 #include "pm-upload-flow.h"
 
@@ -31,6 +32,8 @@ static guint signals[N_SIGNALS];
 #define HEALTH_INTERVAL_US          ((gint64) 6 * 3600 * G_USEC_PER_SEC)
 #define ACTIVATION_INTERVAL_US      ((gint64) 3600 * G_USEC_PER_SEC)
 #define ERROR_WINDOW_US             ((gint64) 24 * 3600 * G_USEC_PER_SEC)
+/* The most an error log may add to a health record (which may be 4 MiB), before base64. */
+#define ERROR_LOG_BUDGET_BYTES      (2 * 1024 * 1024)
 
 void
 pm_connection_config_clear (PmConnectionConfig *config)
@@ -82,6 +85,10 @@ pm_connection_finalize (GObject *object)
   g_clear_pointer (&self->psd_status, pm_psd_status_free);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->error_times, g_array_unref);
+  g_clear_pointer (&self->check, pm_connectivity_result_free);
+  g_clear_pointer (&self->check_refused, g_free);
+  g_clear_pointer (&self->sign_in_failure, g_free);
+  g_clear_pointer (&self->skew_words, g_free);
   for (guint i = 0; i < PM_CONNECTION_N_TOPICS; i++)
     {
       g_free (self->short_text[i]);
@@ -527,6 +534,162 @@ pm_connection_note_error (PmConnection *self,
   g_message ("Data center: %s", error->message);
 }
 
+/* ---- the network topic ---------------------------------------------------------------- */
+
+/* How the check was answered, when it was answered with anything but 204: the words an IT
+ * administrator needs to find the device in the way. */
+static char *
+describe_interception (const PmConnectivityResult *check)
+{
+  if (check->http_status == 511)
+    return g_strdup_printf (_("Filtered: something on the network asked for a network "
+                              "sign-in (HTTP 511) when the connectivity check at %s should "
+                              "have answered 204 No Content."), check->url);
+  if (SOUP_STATUS_IS_REDIRECTION (check->http_status) && check->location != NULL)
+    return g_strdup_printf (_("Filtered: something on the network redirected the "
+                              "connectivity check at %s to %s (HTTP %u) instead of "
+                              "answering 204 No Content."), check->url, check->location,
+                            check->http_status);
+  if (pm_connectivity_result_is_web_page (check))
+    return g_strdup_printf (_("Filtered: something on the network answered the connectivity "
+                              "check at %s with a web page (HTTP %u) instead of 204 No "
+                              "Content."), check->url, check->http_status);
+  return g_strdup_printf (_("Filtered: something on the network answered the connectivity "
+                            "check at %s with HTTP %u instead of 204 No Content."),
+                          check->url, check->http_status);
+}
+
+/* Only a 204 from the connectivity check is "Online". The check and the sign-in are told
+ * apart, because each points at a different rule: a portal or filter that answers the
+ * check, a firewall that blocks it while the data center is reachable, or a data center
+ * that cannot be reached at all. */
+void
+pm_connection_update_network (PmConnection *self)
+{
+  const PmConnectivityResult *check = self->check;
+  gboolean reached = self->sign_in == PM_SIGN_IN_OK;
+  gboolean failed = self->sign_in == PM_SIGN_IN_FAILED;
+  g_autoptr(GString) sentence = g_string_new (NULL);
+  const char *short_text = NULL;
+  PmConnectionLevel level = PM_CONNECTION_LEVEL_UNKNOWN;
+
+  if (self->check_refused != NULL)
+    {
+      pm_connection_set_topic (self, PM_CONNECTION_TOPIC_NETWORK, PM_CONNECTION_LEVEL_ERROR,
+                               _("Refused"), self->check_refused);
+      return;
+    }
+
+  if (check == NULL)
+    {
+      gboolean no_check = self->config.connectivity_url == NULL ||
+                          *self->config.connectivity_url == '\0';
+
+      if (failed)
+        {
+          short_text = _("No data center");
+          level = PM_CONNECTION_LEVEL_ERROR;
+          g_string_append (sentence, self->sign_in_failure);
+        }
+      else if (reached && no_check)
+        {
+          /* Without a check configured, signing in is the only test there is. */
+          short_text = _("Online");
+          level = PM_CONNECTION_LEVEL_OK;
+          g_string_append (sentence, _("Signed in to the data center. No connectivity "
+                                       "check is set up."));
+        }
+      else if (reached)
+        {
+          short_text = _("Signed in");
+          level = PM_CONNECTION_LEVEL_OK;
+          g_string_append (sentence, _("Signed in to the data center; the connectivity "
+                                       "check has not run yet."));
+        }
+      else
+        return;
+    }
+  else if (check->state == PM_CONNECTIVITY_ONLINE)
+    {
+      if (failed)
+        {
+          short_text = _("No data center");
+          level = PM_CONNECTION_LEVEL_ERROR;
+          g_string_append_printf (sentence, _("The network is open (the connectivity check "
+                                              "at %s answered 204 No Content), but the data "
+                                              "center could not be reached: %s"),
+                                  check->url, self->sign_in_failure);
+        }
+      else
+        {
+          short_text = _("Online");
+          level = PM_CONNECTION_LEVEL_OK;
+          g_string_append_printf (sentence, _("The connectivity check at %s answered 204 No "
+                                              "Content."), check->url);
+          if (reached)
+            g_string_append_printf (sentence, " %s", _("Signed in to the data center."));
+        }
+    }
+  else
+    {
+      if (check->state == PM_CONNECTIVITY_PORTAL)
+        {
+          g_autofree char *what = describe_interception (check);
+
+          short_text = _("Filtered");
+          g_string_append (sentence, what);
+          g_string_append_printf (sentence, " %s", _("A captive portal, proxy or web filter "
+                                                     "is in the way."));
+          g_string_append_printf (sentence, _(" Let this machine reach %s directly, without "
+                                              "sign-in, filtering or a block page."),
+                                  check->host);
+        }
+      else if (reached)
+        {
+          short_text = _("Check blocked");
+          g_string_append_printf (sentence, _("The connectivity check at %s got no answer "
+                                              "(%s), but the data center is otherwise "
+                                              "reachable: a firewall blocks the check. Allow "
+                                              "plain HTTP from this machine to %s on TCP "
+                                              "port %u."),
+                                  check->url, check->failure, check->host, check->port);
+        }
+      else
+        {
+          short_text = _("Offline");
+          g_string_append_printf (sentence, _("Nothing answered the connectivity check at %s "
+                                              "(%s)."), check->url, check->failure);
+        }
+
+      if (reached && check->state == PM_CONNECTIVITY_PORTAL)
+        g_string_append_printf (sentence, " %s", _("The data center itself answers over TLS, "
+                                                   "so only the check is intercepted."));
+      else if (failed)
+        g_string_append_printf (sentence, _(" The data center could not be reached either: "
+                                            "%s"), self->sign_in_failure);
+      g_string_append_printf (sentence, " %s", _("Until the check answers 204, the meter "
+                                                 "does not connect by itself; Connect now "
+                                                 "still tries."));
+      /* The meter can still work through Connect now when the data center answers. */
+      level = reached ? PM_CONNECTION_LEVEL_WARNING : PM_CONNECTION_LEVEL_ERROR;
+    }
+
+  if (reached && self->skew_words != NULL)
+    {
+      if (level == PM_CONNECTION_LEVEL_OK)
+        {
+          pm_connection_set_topic (self, PM_CONNECTION_TOPIC_NETWORK,
+                                   PM_CONNECTION_LEVEL_WARNING, _("Clock wrong"),
+                                   self->skew_words);
+          return;
+        }
+      g_string_append_printf (sentence, " %s", self->skew_words);
+    }
+
+  pm_connection_set_topic (self, PM_CONNECTION_TOPIC_NETWORK, level, short_text,
+                           sentence->str);
+}
+
 /* ---- signing in ---------------------------------------------------------------------- */
 
 static void
@@ -538,7 +701,6 @@ sign_in_cb (GObject      *source,
   PmConnection *self = g_task_get_source_object (task);
   g_autoptr(PmAuthResponse) response = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *skew_words = NULL;
   gint64 skew = 0;
 
   response = pm_distributor_authenticate_finish (PM_NET_CLIENT (source), result, &skew,
@@ -546,17 +708,22 @@ sign_in_cb (GObject      *source,
   if (response == NULL)
     {
       pm_connection_note_error (self, error);
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          self->sign_in = PM_SIGN_IN_FAILED;
+          g_free (self->sign_in_failure);
+          self->sign_in_failure = g_strdup (error->message);
+          pm_connection_update_network (self);
+        }
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  skew_words = pm_distributor_describe_skew (skew);
-  if (skew_words != NULL)
-    pm_connection_set_topic (self, PM_CONNECTION_TOPIC_NETWORK, PM_CONNECTION_LEVEL_WARNING,
-                             _("Clock wrong"), skew_words);
-  else if (self->level[PM_CONNECTION_TOPIC_NETWORK] != PM_CONNECTION_LEVEL_OK)
-    pm_connection_set_topic (self, PM_CONNECTION_TOPIC_NETWORK, PM_CONNECTION_LEVEL_OK,
-                             _("Online"), _("Signed in to the data center."));
+  self->sign_in = PM_SIGN_IN_OK;
+  g_clear_pointer (&self->sign_in_failure, g_free);
+  g_free (self->skew_words);
+  self->skew_words = pm_distributor_describe_skew (skew);
+  pm_connection_update_network (self);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -633,36 +800,25 @@ check_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   PmConnection *self = g_task_get_source_object (task);
-  g_autofree char *explanation = NULL;
   g_autoptr(GError) error = NULL;
-  PmConnectivityState state;
+  PmConnectivityResult *check;
 
-  state = pm_connectivity_check_finish (PM_NET_CLIENT (source), result, &explanation, &error);
-  if (error != NULL)
+  check = pm_connectivity_check_finish_result (PM_NET_CLIENT (source), result, &error);
+  if (check == NULL)
     {
-      pm_connection_set_topic (self, PM_CONNECTION_TOPIC_NETWORK, PM_CONNECTION_LEVEL_ERROR,
-                               _("Refused"), error->message);
+      /* Only a refusal before anything was sent gets here: the address is not allowed. */
+      g_free (self->check_refused);
+      self->check_refused = g_strdup (error->message);
+      pm_connection_update_network (self);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  switch (state)
-    {
-    case PM_CONNECTIVITY_ONLINE:
-      pm_connection_set_topic (self, PM_CONNECTION_TOPIC_NETWORK, PM_CONNECTION_LEVEL_OK,
-                               _("Online"), explanation);
-      break;
-    case PM_CONNECTIVITY_PORTAL:
-      pm_connection_set_topic (self, PM_CONNECTION_TOPIC_NETWORK, PM_CONNECTION_LEVEL_ERROR,
-                               _("Blocked"), explanation);
-      break;
-    case PM_CONNECTIVITY_OFFLINE:
-    default:
-      pm_connection_set_topic (self, PM_CONNECTION_TOPIC_NETWORK, PM_CONNECTION_LEVEL_ERROR,
-                               _("Offline"), explanation);
-      break;
-    }
-  g_task_return_int (task, state);
+  g_clear_pointer (&self->check_refused, g_free);
+  g_clear_pointer (&self->check, pm_connectivity_result_free);
+  self->check = check;
+  pm_connection_update_network (self);
+  g_task_return_int (task, check->state);
 }
 
 void
@@ -930,6 +1086,8 @@ health_session_cb (GObject      *source,
 
   device = pm_net_client_dup_device_id (self->client);
   record = pm_health_record_new (device);
+  if (g_task_get_task_data (task) != NULL)
+    record->log = g_bytes_ref (g_task_get_task_data (task));
   record->taken_at = pm_clock_now_s ();
   record->uptime_s = (g_get_monotonic_time () - self->started_us) / G_USEC_PER_SEC;
   record->errors_24h = self->error_times->len;
@@ -950,19 +1108,31 @@ health_session_cb (GObject      *source,
   g_object_unref (gather);
 }
 
+/* log: an error log to attach, or NULL. */
+static void
+send_health (PmConnection        *self,
+             GBytes              *log,
+             GCancellable        *cancellable,
+             GAsyncReadyCallback  callback,
+             gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, pm_connection_send_health_async);
+  if (log != NULL)
+    g_task_set_task_data (task, g_bytes_ref (log), (GDestroyNotify) g_bytes_unref);
+  pm_connection_ensure_session_async (self, cancellable, health_session_cb, task);
+}
+
 void
 pm_connection_send_health_async (PmConnection        *self,
                                  GCancellable        *cancellable,
                                  GAsyncReadyCallback  callback,
                                  gpointer             user_data)
 {
-  GTask *task;
-
   g_return_if_fail (PM_IS_CONNECTION (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, pm_connection_send_health_async);
-  pm_connection_ensure_session_async (self, cancellable, health_session_cb, task);
+  send_health (self, NULL, cancellable, callback, user_data);
 }
 
 gboolean
@@ -971,6 +1141,87 @@ pm_connection_send_health_finish (PmConnection  *self,
                                   GError       **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- the error log ---------------------------------------------------------------------- */
+
+static void
+error_log_sent_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!pm_connection_send_health_finish (PM_CONNECTION (source), result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_message ("Error log of %u records sent to the data center",
+             GPOINTER_TO_UINT (g_task_get_task_data (task)));
+  g_task_return_int (task, GPOINTER_TO_UINT (g_task_get_task_data (task)));
+}
+
+void
+pm_connection_send_error_log_async (PmConnection        *self,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GBytes) text = NULL;
+  guint64 dropped = 0;
+
+  g_return_if_fail (PM_IS_CONNECTION (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, pm_connection_send_error_log_async);
+
+  /* A copy taken now: what is logged while it travels waits for the next request. */
+  records = pm_log_ring_snapshot (&dropped);
+  if (records->len == 0)
+    {
+      g_task_return_int (task, 0);
+      return;
+    }
+  text = pm_log_records_to_text (records, dropped);
+  while (g_bytes_get_size (text) > ERROR_LOG_BUDGET_BYTES && records->len > 1)
+    {
+      /* The newest records say most about the fault support was called for. */
+      guint cut = MAX (records->len / 4, 1);
+
+      g_ptr_array_remove_range (records, 0, cut);
+      dropped += cut;
+      g_bytes_unref (text);
+      text = pm_log_records_to_text (records, dropped);
+    }
+
+  g_task_set_task_data (task, GUINT_TO_POINTER (records->len), NULL);
+  send_health (self, text, cancellable, error_log_sent_cb, g_steal_pointer (&task));
+}
+
+gboolean
+pm_connection_send_error_log_finish (PmConnection  *self,
+                                     GAsyncResult  *result,
+                                     guint         *out_sent,
+                                     GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  gssize sent;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  sent = g_task_propagate_int (G_TASK (result), &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (out_sent != NULL)
+    *out_sent = (guint) sent;
+  return TRUE;
 }
 
 /* ---- Connect now ------------------------------------------------------------------------ */
@@ -1153,16 +1404,30 @@ connect_signed_in_cb (GObject      *source,
   PmConnection *self = PM_CONNECTION (source);
   GError *error = NULL;
 
+  /* A failure is on the network topic already, joined with what the check saw. */
   if (!pm_connection_sign_in_finish (self, result, &error))
     {
-      pm_connection_set_topic (self, PM_CONNECTION_TOPIC_NETWORK, PM_CONNECTION_LEVEL_ERROR,
-                               _("No data center"), error->message);
       pm_connection_release (self);
       g_task_return_error (task, error);
       g_object_unref (task);
       return;
     }
   pm_connection_refresh_async (self, g_task_get_cancellable (task), connect_refreshed_cb,
+                               task);
+}
+
+static void
+connect_checked_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  GTask *task = user_data;
+  PmConnection *self = PM_CONNECTION (source);
+
+  /* Whatever the check saw is on the network topic; signing in is tried regardless, and
+   * the topic then tells both apart (a blocked check with the data center reachable). */
+  pm_connection_check_network_finish (self, result, NULL);
+  pm_connection_sign_in_async (self, g_task_get_cancellable (task), connect_signed_in_cb,
                                task);
 }
 
@@ -1180,7 +1445,7 @@ pm_connection_connect_now_async (PmConnection        *self,
   g_task_set_source_tag (task, pm_connection_connect_now_async);
   g_task_set_task_data (task, g_new0 (ConnectData, 1), (GDestroyNotify) connect_data_free);
   pm_connection_hold (self);
-  pm_connection_sign_in_async (self, cancellable, connect_signed_in_cb, task);
+  pm_connection_check_network_async (self, cancellable, connect_checked_cb, task);
 }
 
 gboolean

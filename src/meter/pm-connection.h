@@ -131,7 +131,12 @@ gboolean  pm_connection_sign_in_finish      (PmConnection        *self,
                                              GAsyncResult        *result,
                                              GError             **error);
 
-/* The 204 check; the network topic follows it. */
+/* The 204 check. The network topic joins what the last check and the last sign-in saw:
+ * "Online" only when the check answered 204; "Filtered" when something else answered it
+ * (a portal's or filter's page, a redirect, a network sign-in), "Check blocked" when
+ * nothing answered it but the data center does, "Offline" when neither answers, "No data
+ * center" when the check answers but the data center does not. The sentence names the
+ * address, the HTTP status or failure, and the rule to change. */
 void                pm_connection_check_network_async  (PmConnection        *self,
                                                         GCancellable        *cancellable,
                                                         GAsyncReadyCallback  callback,
@@ -187,5 +192,18 @@ void      pm_connection_send_health_async   (PmConnection        *self,
 gboolean  pm_connection_send_health_finish  (PmConnection        *self,
                                              GAsyncResult        *result,
                                              GError             **error);
+
+/* Support's "Send error log to the provider": the program's recent warnings and errors
+ * (pm-log.h) go to the data center inside a health record, an S3-style PUT with content
+ * checksums that the data center checks, parses and keeps. Answers the number of records
+ * sent; 0 when there were none, and then nothing is sent. */
+void      pm_connection_send_error_log_async  (PmConnection        *self,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean  pm_connection_send_error_log_finish (PmConnection        *self,
+                                               GAsyncResult        *result,
+                                               guint               *out_sent,
+                                               GError             **error);
 
 G_END_DECLS

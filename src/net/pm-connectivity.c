@@ -13,17 +13,27 @@
 
 /* ---- check ------------------------------------------------------------------------- */
 
-typedef struct
+void
+pm_connectivity_result_free (PmConnectivityResult *result)
 {
-  PmConnectivityState state;
-  char               *explanation;
-} CheckResult;
+  if (result == NULL)
+    return;
+  g_free (result->url);
+  g_free (result->host);
+  g_free (result->content_type);
+  g_free (result->location);
+  g_free (result->failure);
+  g_free (result->explanation);
+  g_free (result);
+}
 
-static void
-check_result_free (CheckResult *r)
+gboolean
+pm_connectivity_result_is_web_page (const PmConnectivityResult *result)
 {
-  g_free (r->explanation);
-  g_free (r);
+  g_return_val_if_fail (result != NULL, FALSE);
+
+  return g_strcmp0 (result->content_type, "text/html") == 0 ||
+         g_strcmp0 (result->content_type, "application/xhtml+xml") == 0;
 }
 
 static void
@@ -33,26 +43,38 @@ check_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   const char *url = g_task_get_task_data (task);
+  g_autoptr(PmConnectivityResult) r = g_new0 (PmConnectivityResult, 1);
+  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_ENCODED, NULL);
   g_autoptr(PmNetResponse) response = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_ENCODED, NULL);
-  CheckResult *r = g_new0 (CheckResult, 1);
+
+  r->url = g_strdup (url);
+  if (uri != NULL && g_uri_get_host (uri) != NULL)
+    {
+      r->host = g_strdup (g_uri_get_host (uri));
+      r->port = g_uri_get_port (uri) > 0 ? (guint) g_uri_get_port (uri)
+                                         : g_strcmp0 (g_uri_get_scheme (uri), "https") == 0
+                                             ? 443 : 80;
+    }
+  else
+    r->host = g_strdup (url);
 
   response = pm_net_client_send_finish (PM_NET_CLIENT (source), result, &error);
   if (response == NULL)
     {
       if (g_error_matches (error, PM_NET_ERROR, PM_NET_ERROR_NOT_ALLOWED))
         {
-          check_result_free (r);
           g_task_return_error (task, g_steal_pointer (&error));
           return;
         }
       r->state = PM_CONNECTIVITY_OFFLINE;
+      r->failure = g_strdup (error->message);
       r->explanation = g_strdup_printf ("Offline: %s", error->message);
     }
   else if (response->status == 204)
     {
       r->state = PM_CONNECTIVITY_ONLINE;
+      r->http_status = 204;
       r->explanation = g_strdup ("Online");
     }
   else
@@ -62,15 +84,20 @@ check_cb (GObject      *source,
         SOUP_STATUS_IS_REDIRECTION (response->status) ?
         "a captive portal or web filter redirected it" :
         "a proxy, captive portal or web filter answered in the data center's place";
+      const char *type = soup_message_headers_get_content_type (response->headers, NULL);
 
       r->state = PM_CONNECTIVITY_PORTAL;
+      r->http_status = response->status;
+      r->content_type = type != NULL ? g_ascii_strdown (type, -1) : NULL;
+      r->location = g_strdup (soup_message_headers_get_one (response->headers, "Location"));
       r->explanation = g_strdup_printf ("Not online: the connectivity check at %s answered "
                                         "%u instead of 204 No Content, so %s. Allow the "
                                         "machine to reach %s directly, without "
-                                        "interception or sign-in", g_uri_get_host (uri),
-                                        response->status, what, url);
+                                        "interception or sign-in", r->host,
+                                        response->status, what, r->url);
     }
-  g_task_return_pointer (task, r, (GDestroyNotify) check_result_free);
+  g_task_return_pointer (task, g_steal_pointer (&r),
+                         (GDestroyNotify) pm_connectivity_result_free);
 }
 
 void
@@ -90,26 +117,28 @@ pm_connectivity_check_async (PmNetClient         *client,
   pm_net_client_send_async (client, request, cancellable, check_cb, task);
 }
 
+PmConnectivityResult *
+pm_connectivity_check_finish_result (PmNetClient  *client,
+                                     GAsyncResult *result,
+                                     GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 PmConnectivityState
 pm_connectivity_check_finish (PmNetClient  *client,
                               GAsyncResult *result,
                               char        **out_explanation,
                               GError      **error)
 {
-  CheckResult *r = g_task_propagate_pointer (G_TASK (result), error);
-  PmConnectivityState state;
+  g_autoptr(PmConnectivityResult) r = pm_connectivity_check_finish_result (client, result,
+                                                                         error);
 
-  if (r == NULL)
-    {
-      if (out_explanation != NULL)
-        *out_explanation = NULL;
-      return PM_CONNECTIVITY_OFFLINE;
-    }
-  state = r->state;
   if (out_explanation != NULL)
-    *out_explanation = g_steal_pointer (&r->explanation);
-  check_result_free (r);
-  return state;
+    *out_explanation = r != NULL ? g_steal_pointer (&r->explanation) : NULL;
+  return r != NULL ? r->state : PM_CONNECTIVITY_OFFLINE;
 }
 
 /* ---- probe ------------------------------------------------------------------------- */

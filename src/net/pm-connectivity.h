@@ -32,6 +32,28 @@ PmConnectivityState pm_connectivity_check_finish (PmNetClient         *client,
                                                   char               **out_explanation,
                                                   GError             **error);
 
+/* What the check saw, for a caller that puts it in its own words (the meter joins it with
+ * what signing in to the data center saw). */
+typedef struct
+{
+  PmConnectivityState state;
+  char   *url;
+  char   *host;
+  guint   port;
+  guint   http_status;        /* 0 when nothing answered */
+  char   *content_type;       /* of a non-204 answer, without parameters; may be NULL */
+  char   *location;           /* where a redirect pointed; may be NULL */
+  char   *failure;            /* why nothing answered (offline); NULL otherwise */
+  char   *explanation;        /* the same sentence pm_connectivity_check_finish () gives */
+} PmConnectivityResult;
+
+void                  pm_connectivity_result_free          (PmConnectivityResult *result);
+/* TRUE when a non-204 answer was a web page (a portal's sign-in or a filter's block page). */
+gboolean              pm_connectivity_result_is_web_page   (const PmConnectivityResult *result);
+PmConnectivityResult *pm_connectivity_check_finish_result  (PmNetClient         *client,
+                                                            GAsyncResult        *result,
+                                                            GError             **error);
+
 typedef enum
 {
   PM_PROBE_STEP_ALLOWLIST,
@@ -79,5 +101,6 @@ GPtrArray  *pm_connectivity_probe_finish      (PmNetClient         *client,
                                                GError             **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmProbeResult, pm_probe_result_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmConnectivityResult, pm_connectivity_result_free)
 
 G_END_DECLS

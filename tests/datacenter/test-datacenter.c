@@ -8,6 +8,7 @@
 #include "pm-connectivity.h"
 #include "pm-dc-pki.h"
 #include "pm-dc-server.h"
+#include "pm-log.h"
 #include "pm-net-services.h"
 #include "pm-psd-message.h"
 #include "pm-package.h"
@@ -486,6 +487,134 @@ test_health_checksum (void)
   pm_test_datacenter_stop (dc);
 }
 
+static gboolean
+put_health (PmNetClient     *client,
+            PmHealthRecord  *record,
+            GError         **error)
+{
+  GAsyncResult *result = NULL;
+  gboolean ok;
+
+  pm_health_put_async (client, record, NULL, waiter_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  ok = pm_health_put_finish (client, result, error);
+  g_object_unref (result);
+  return ok;
+}
+
+typedef struct
+{
+  PmTestDatacenter *dc;
+  GPtrArray        *records;
+  guint64           dropped;
+  char             *listing;
+} ErrorLogQuery;
+
+static gboolean
+error_log_query_cb (gpointer data)
+{
+  ErrorLogQuery *q = data;
+
+  q->records = pm_dc_server_get_latest_error_log (q->dc->server, q->dc->device_id,
+                                                  &q->dropped);
+  q->listing = pm_dc_server_describe_error_logs (q->dc->server, NULL, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* An error log rides in a health record: checked line by line, kept record by record,
+ * listed from the command line with its control characters escaped; a malformed one is
+ * refused whole and changes nothing. */
+static void
+test_health_error_log (void)
+{
+  PmTestDatacenter *dc = pm_test_datacenter_start ("127.0.0.1");
+  g_autoptr(PmNetClient) client = pm_test_datacenter_client (dc, 0, 5);
+  g_autoptr(PmHealthRecord) record = NULL;
+  g_autoptr(PmHealthRecord) bad = NULL;
+  g_autoptr(GPtrArray) sent = g_ptr_array_new_with_free_func (
+                                (GDestroyNotify) pm_log_record_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *expected = NULL;
+  ErrorLogQuery q = { dc };
+  /* 2026-12-04T07:19:58.000042Z */
+  const gint64 t1 = G_GINT64_CONSTANT (1796368798) * G_USEC_PER_SEC + 42;
+  static const char bad_log[] = "#postmeter-error-log 1 dropped=0\n"
+                                "2026-12-04T07:19:58.000042Z NOTICE postmeter-net: x\n";
+
+  pm_test_datacenter_authenticate (dc, client);
+
+  /* No log yet. */
+  pm_test_datacenter_call (dc, error_log_query_cb, &q);
+  g_assert_null (q.records);
+  g_assert_cmpstr (q.listing, ==, "No error logs.\n");
+  g_clear_pointer (&q.listing, g_free);
+
+  g_ptr_array_add (sent, pm_log_record_new (t1, G_LOG_LEVEL_WARNING, "postmeter-scale",
+                                            "The scale on /dev/ttyUSB0 stopped answering"));
+  g_ptr_array_add (sent, pm_log_record_new (t1 + 1500000, G_LOG_LEVEL_CRITICAL,
+                                            "postmeter-printer",
+                                            "Job 12 failed:\n\x1b[2Jpaper out"));
+  record = pm_health_record_new (dc->device_id);
+  record->taken_at = t1 / G_USEC_PER_SEC;
+  record->log = pm_log_records_to_text (sent, 4);
+  g_assert_true (put_health (client, record, &error));
+  g_assert_no_error (error);
+
+  pm_test_datacenter_call (dc, error_log_query_cb, &q);
+  g_assert_nonnull (q.records);
+  g_assert_cmpuint (q.records->len, ==, 2);
+  g_assert_cmpuint (q.dropped, ==, 4);
+  for (guint i = 0; i < 2; i++)
+    {
+      const PmLogRecord *a = sent->pdata[i];
+      const PmLogRecord *b = q.records->pdata[i];
+
+      g_assert_cmpint (a->time_us, ==, b->time_us);
+      g_assert_cmpint (a->level, ==, b->level);
+      g_assert_cmpstr (a->domain, ==, b->domain);
+      g_assert_cmpstr (a->message, ==, b->message);
+    }
+  g_clear_pointer (&q.records, g_ptr_array_unref);
+  g_clear_pointer (&q.listing, g_free);
+
+  /* The same record again (a resend) replaces, and does not double, what was kept. */
+  g_assert_true (put_health (client, record, &error));
+  g_assert_no_error (error);
+
+  /* A log with a bad line: refused with the line named, nothing changes. */
+  bad = pm_health_record_new (dc->device_id);
+  bad->taken_at = t1 / G_USEC_PER_SEC + 60;
+  bad->log = g_bytes_new_static (bad_log, sizeof bad_log - 1);
+  g_assert_false (put_health (client, bad, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "malformed at line 2: the level"));
+  g_clear_error (&error);
+
+  pm_test_datacenter_call (dc, error_log_query_cb, &q);
+  g_assert_cmpuint (q.records->len, ==, 2);
+  g_clear_pointer (&q.records, g_ptr_array_unref);
+  g_clear_pointer (&q.listing, g_free);
+
+  /* The command line, reading the same database while the server runs. */
+  out = run_tool (0, NULL, "list-error-logs", dc->directory, NULL);
+  expected = g_strdup_printf ("  2026-12-04T07:19:58.000042Z WARNING postmeter-scale: The "
+                              "scale on /dev/ttyUSB0 stopped answering\n"
+                              "  2026-12-04T07:19:59.500042Z CRITICAL postmeter-printer: Job "
+                              "12 failed:\\n\\x1b[2Jpaper out\n");
+  g_assert_true (g_str_has_prefix (out, dc->device_id));
+  g_assert_nonnull (strstr (out, "  2 records, 4 older dropped  ("));
+  g_assert_true (g_str_has_suffix (out, expected));
+  g_assert_null (strchr (out, '\x1b'));
+  g_clear_pointer (&out, g_free);
+  out = run_tool (0, NULL, "list-error-logs", dc->directory, "PM0009999999", NULL);
+  g_assert_cmpstr (out, ==, "No error logs from this device.\n");
+
+  g_clear_object (&client);
+  pm_test_datacenter_stop (dc);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -502,6 +631,7 @@ main (int    argc,
   g_test_add_func ("/datacenter/server/hostile-requests", test_hostile_requests);
   g_test_add_func ("/datacenter/funds/replacement", test_replacement);
   g_test_add_func ("/datacenter/health/checksum", test_health_checksum);
+  g_test_add_func ("/datacenter/health/error-log", test_health_error_log);
 
   return g_test_run ();
 }

@@ -22,7 +22,9 @@
 #include "pm-application.h"
 #include "pm-connection-test-page.h"
 #include "pm-funds-page.h"
+#include "pm-log.h"
 #include "pm-network-page.h"
+#include "pm-service-page.h"
 #include "pm-settings-keys.h"
 #include "pm-software-psd.h"
 #include "pm-status.h"
@@ -32,6 +34,8 @@
 #define SUPERVISOR_CODE "2468"
 #define OPERATOR_NAME   "Olive Operator"
 #define OPERATOR_CODE   "1357"
+#define SUPPORT_NAME    "Sid Support"
+#define SUPPORT_CODE    "9753"
 #define METER_SERIAL    4300001
 #define METER_ACCOUNT   "ACME-KIOSK"
 #define ACCOUNT_FUNDS   (2000 * PM_MILLS_PER_DOLLAR)
@@ -46,6 +50,7 @@ static PmApplication    *app;
 static char             *state_dir;
 static PmTestDatacenter *dc;
 static guint             closed_port;   /* a loopback port nothing listens on */
+static char             *device_id;     /* the meter's, at the data center */
 
 /* Xvfb ----------------------------------------------------------------------------------- */
 
@@ -274,7 +279,6 @@ register_cb (gpointer data)
 {
   DcCall *call = data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *device_id = NULL;
 
   pm_dc_server_register_device (dc->server, METER_SERIAL, call->pem, METER_ACCOUNT, 60601,
                                 &device_id, &error);
@@ -361,6 +365,10 @@ prepare_meter (void)
     g_main_context_iteration (NULL, TRUE);
   pm_access_add_user_async (access, supervisor, OPERATOR_NAME, PM_ROLE_OPERATOR,
                             OPERATOR_CODE, NULL, add_user_cb, &done);
+  pm_test_wait (&done);
+  done = FALSE;
+  pm_access_add_user_async (access, supervisor, SUPPORT_NAME, PM_ROLE_SUPPORT, SUPPORT_CODE,
+                            NULL, add_user_cb, &done);
   pm_test_wait (&done);
   g_clear_object (&access);
   pm_store_close (store);
@@ -736,6 +744,8 @@ test_connection_test_blocked_port (void)
   GPtrArray *results;
   const PmProbeResult *check;
   PmConnection *before;
+  const char *sentence;
+  g_autofree char *expected = NULL;
   guint port;
 
   if (skip_without_display ())
@@ -771,6 +781,85 @@ test_connection_test_blocked_port (void)
   g_assert_true (g_str_has_prefix (pm_connection_test_page_get_summary
                                      (PM_CONNECTION_TEST_PAGE (test)), "1 of "));
   save_screenshot ("connection-test-blocked");
+
+  /* The status line: the check is blocked while the data center answers, and it says so
+   * rather than "Online". */
+  open_page ("funds");
+  funds_action_and_wait ("funds.connect-now");
+  assert_status_soon (PM_STATUS_ITEM_NETWORK, "Check blocked");
+  g_assert_cmpint (pm_status_get_level (pm_window_get_status (window ()),
+                                        PM_STATUS_ITEM_NETWORK), ==, PM_STATUS_LEVEL_WARNING);
+  open_page ("settings");
+  open_page ("network");
+  sentence = pm_network_page_get_status_text (PM_NETWORK_PAGE (page ("network")));
+  expected = g_strdup_printf ("), but the data center is otherwise reachable: a firewall "
+                              "blocks the check. Allow plain HTTP from this machine to "
+                              "127.0.0.1 on TCP port %u.", port);
+  if (sentence == NULL || strstr (sentence, expected) == NULL)
+    g_error ("Settings > Network says “%s”", sentence);
+  save_screenshot ("network-check-blocked");
+}
+
+static void
+portal_page (SoupServerMessage *msg,
+             const char        *path,
+             gpointer           user_data)
+{
+  static const char page_html[] = "<html><body>Guest Wi-Fi: accept the terms</body></html>";
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/html", SOUP_MEMORY_STATIC, page_html,
+                                    sizeof page_html - 1);
+}
+
+/* A captive portal answers the connectivity check with its sign-in page while the data
+ * center answers: the status line says "Filtered", never "Online", and Settings > Network
+ * says what answered. */
+static void
+test_status_filtered (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (PM_SETTINGS_SCHEMA);
+  g_autofree char *kept = g_settings_get_string (settings, PM_SETTINGS_CONNECTIVITY_URL);
+  g_autofree char *url = NULL;
+  g_autofree char *expected = NULL;
+  PmTestHostile *portal;
+  PmConnection *before;
+  const char *sentence;
+
+  if (skip_without_display ())
+    return;
+
+  portal = pm_test_hostile_start_plain (dc, portal_page, NULL);
+  url = g_strdup_printf ("http://127.0.0.1:%u/generate_204", pm_test_hostile_get_port (portal));
+  before = pm_application_get_connection (app);
+  g_settings_set_string (settings, PM_SETTINGS_CONNECTIVITY_URL, url);
+  g_assert_true (wait_until (has_connection, before));
+  g_assert_true (wait_until (connection_idle, NULL));
+
+  open_page ("funds");
+  funds_action_and_wait ("funds.connect-now");
+  assert_status_soon (PM_STATUS_ITEM_NETWORK, "Filtered");
+  g_assert_cmpint (pm_status_get_level (pm_window_get_status (window ()),
+                                        PM_STATUS_ITEM_NETWORK), ==, PM_STATUS_LEVEL_WARNING);
+  /* A notice left by an earlier step would cover the status line in the picture. */
+  act (GTK_WIDGET (window ()), "win.dismiss-notice", NULL);
+  save_screenshot ("status-filtered");
+
+  open_page ("settings");
+  open_page ("network");
+  sentence = pm_network_page_get_status_text (PM_NETWORK_PAGE (page ("network")));
+  expected = g_strdup_printf ("Filtered: something on the network answered the connectivity "
+                              "check at %s with a web page (HTTP 200) instead of 204 No "
+                              "Content.", url);
+  if (sentence == NULL || !g_str_has_prefix (sentence, expected))
+    g_error ("Settings > Network says “%s”", sentence);
+  save_screenshot ("network-filtered");
+
+  before = pm_application_get_connection (app);
+  g_settings_set_string (settings, PM_SETTINGS_CONNECTIVITY_URL, kept);
+  g_assert_true (wait_until (has_connection, before));
+  g_assert_true (wait_until (connection_idle, NULL));
+  pm_test_hostile_stop (portal);
 }
 
 /* A data center address where nothing answers: a clear message, the PSD unchanged. */
@@ -808,6 +897,125 @@ test_connect_now_no_datacenter (void)
   g_assert_cmpint (status->descending, ==, 250 * PM_MILLS_PER_DOLLAR);
   g_assert_cmpint (account_balance (), ==, ACCOUNT_FUNDS - 250 * PM_MILLS_PER_DOLLAR);
   save_screenshot ("funds-no-datacenter");
+}
+
+/* Service: the error log ------------------------------------------------------------------ */
+
+static gboolean
+latest_log_cb (gpointer data)
+{
+  GPtrArray **records = data;
+
+  *records = pm_dc_server_get_latest_error_log (dc->server, device_id, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+service_idle (gpointer data)
+{
+  return !pm_service_page_is_sending (PM_SERVICE_PAGE (data));
+}
+
+static void
+send_error_log_and_wait (void)
+{
+  GtkWidget *service = page ("service");
+
+  g_assert_true (wait_until (service_idle, service));
+  act (service, "service.send-error-log", NULL);
+  if (!wait_until (service_idle, service))
+    g_error ("Sending the error log did not finish within %d s", WAIT_TIMEOUT_S);
+}
+
+static void
+open_service_as_support (void)
+{
+  act (GTK_WIDGET (window ()), "win.lock", NULL);
+  sign_in (SUPPORT_CODE);
+  g_assert_cmpint (pm_window_get_user (window ())->role, ==, PM_ROLE_SUPPORT);
+  open_page ("settings");
+  open_page ("service");
+  g_assert_false (pm_service_page_is_fault (PM_SERVICE_PAGE (page ("service"))));
+}
+
+/* Support staff open the service screen from Settings and send the error log: what the
+ * program logged at WARNING and above reaches the data center's database; with nothing
+ * logged, nothing is sent. Nobody else may open the screen. */
+static void
+test_service_send_error_log (void)
+{
+  g_autoptr(GPtrArray) kept = NULL;
+  GtkWidget *service;
+
+  if (skip_without_display ())
+    return;
+
+  /* A supervisor is not support staff. */
+  open_page ("home");
+  act (GTK_WIDGET (window ()), "win.open-page", "service");
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "home");
+  g_assert_cmpstr (pm_window_get_last_toast (window ()), ==,
+                   "Only support staff can open the service screen.");
+
+  open_service_as_support ();
+  service = page ("service");
+  g_assert_null (pm_service_page_get_log_status (PM_SERVICE_PAGE (service)));
+
+  pm_log_ring_clear ();
+  send_error_log_and_wait ();
+  g_assert_cmpstr (pm_service_page_get_log_status (PM_SERVICE_PAGE (service)), ==,
+                   "There is nothing to send: the meter has logged no warnings or errors "
+                   "since it started.");
+  pm_test_datacenter_call (dc, latest_log_cb, &kept);
+  g_assert_null (kept);
+
+  pm_log_ring_add (G_LOG_LEVEL_WARNING, "postmeter-printer",
+                   "The envelope printer on usb://Example/Envelope reports: paper out");
+  pm_log_ring_add (G_LOG_LEVEL_MESSAGE, "postmeter-kiosk", "Signed in (not a fault)");
+  pm_log_ring_add (G_LOG_LEVEL_CRITICAL, "postmeter-scale", "The scale sent a bad report");
+  send_error_log_and_wait ();
+  g_assert_cmpstr (pm_service_page_get_log_status (PM_SERVICE_PAGE (service)), ==,
+                   "The error log was sent to the provider: 2 warnings and errors.");
+  act (GTK_WIDGET (window ()), "win.dismiss-notice", NULL);
+  save_screenshot ("service-error-log-sent");
+
+  pm_test_datacenter_call (dc, latest_log_cb, &kept);
+  g_assert_nonnull (kept);
+  g_assert_cmpuint (kept->len, ==, 2);
+  g_assert_cmpstr (((PmLogRecord *) kept->pdata[0])->message, ==,
+                   "The envelope printer on usb://Example/Envelope reports: paper out");
+  g_assert_cmpstr (((PmLogRecord *) kept->pdata[0])->domain, ==, "postmeter-printer");
+  g_assert_cmpint (((PmLogRecord *) kept->pdata[1])->level, ==, G_LOG_LEVEL_CRITICAL);
+  g_assert_cmpstr (((PmLogRecord *) kept->pdata[1])->message, ==,
+                   "The scale sent a bad report");
+
+  /* Back to the supervisor the next steps expect. */
+  act (GTK_WIDGET (window ()), "win.lock", NULL);
+  g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "lock");
+  sign_in (SUPERVISOR_CODE);
+}
+
+/* With no data center at the address, the page says the log was not sent and why. */
+static void
+test_service_send_error_log_no_datacenter (void)
+{
+  g_autofree char *expected = NULL;
+  const char *status;
+
+  if (skip_without_display ())
+    return;
+
+  open_service_as_support ();
+  pm_log_ring_add (G_LOG_LEVEL_WARNING, "postmeter-net", "The data center did not answer");
+  send_error_log_and_wait ();
+  status = pm_service_page_get_log_status (PM_SERVICE_PAGE (page ("service")));
+  expected = g_strdup_printf ("The error log was not sent: No connection to 127.0.0.1:%u",
+                              closed_port);
+  if (status == NULL || !g_str_has_prefix (status, expected))
+    g_error ("The service page says “%s”", status);
+  act (GTK_WIDGET (window ()), "win.dismiss-notice", NULL);
+  save_screenshot ("service-error-log-not-sent");
+  pm_log_ring_clear ();
 }
 
 /* An operator sees the funds but cannot refill, inspect or change where the meter
@@ -882,10 +1090,16 @@ main (int   argc,
   g_test_add_func ("/kiosk/funds/refill", test_refill);
   g_test_add_func ("/kiosk/funds/refill-refused-amounts", test_refill_refused_amounts);
   g_test_add_func ("/kiosk/funds/inspect-now", test_inspect_now);
+  /* GLib runs a suite's tests together, in the order its first test was added: service
+   * comes before network, which ends with the data center gone. */
+  g_test_add_func ("/kiosk/service/send-error-log", test_service_send_error_log);
   g_test_add_func ("/kiosk/network/test-connection", test_network_and_test_connection);
   g_test_add_func ("/kiosk/network/test-connection-blocked-port",
                    test_connection_test_blocked_port);
+  g_test_add_func ("/kiosk/network/status-filtered", test_status_filtered);
   g_test_add_func ("/kiosk/network/no-datacenter", test_connect_now_no_datacenter);
+  g_test_add_func ("/kiosk/network/no-datacenter-error-log",
+                   test_service_send_error_log_no_datacenter);
   g_test_add_func ("/kiosk/operator/sees-funds-only", test_operator_sees_funds_only);
 
   result = g_test_run ();
@@ -904,6 +1118,7 @@ main (int   argc,
   if (state_dir != NULL)
     remove_tree (state_dir);
   g_free (state_dir);
+  g_free (device_id);
 
   if (xvfb_skip_reason == NULL && gdk_display_get_default () != NULL)
     gdk_display_close (gdk_display_get_default ());

@@ -1178,6 +1178,18 @@ test_service_page (void)
   g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "service");
   g_action_group_activate_action (G_ACTION_GROUP (app), "log-out", NULL);
   g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "service");
+  g_assert_true (pm_service_page_is_fault (PM_SERVICE_PAGE (page ("service"))));
+
+  /* Without a store there is no data center connection: the error log cannot go, and the
+   * page says so at once. */
+  g_assert_null (pm_service_page_get_log_status (PM_SERVICE_PAGE (page ("service"))));
+  act (page ("service"), "service.send-error-log", NULL);
+  g_assert_false (pm_service_page_is_sending (PM_SERVICE_PAGE (page ("service"))));
+  g_test_message ("%s", pm_service_page_get_log_status (PM_SERVICE_PAGE (page ("service"))));
+  g_assert_true (g_str_has_prefix (pm_service_page_get_log_status (PM_SERVICE_PAGE
+                                                                     (page ("service"))),
+                                   "The error log was not sent: the meter has no connection "
+                                   "to the data center."));
   save_screenshot ("service");
 }
 

@@ -8,6 +8,7 @@
 #include "pm-connection.h"
 #include "pm-download-flow.h"
 #include "pm-funds-flow.h"
+#include "pm-log.h"
 #include "pm-psd-message.h"
 #include "pm-software-psd.h"
 #include "pm-store-outbox.h"
@@ -106,13 +107,17 @@ datacenter_balance (void)
 
 static PmConnectionConfig
 config_for (const char *dir,
-            const char *datacenter_url)
+            const char *datacenter_url,
+            const char *check_url)
 {
   PmConnectionConfig config = { 0 };
   g_autofree char *base = pm_test_datacenter_url (dc, "");
 
   config.datacenter_url = g_strdup (datacenter_url != NULL ? datacenter_url : base);
-  config.connectivity_url = g_strdup_printf ("http://127.0.0.1:%u/generate_204", dc->http_port);
+  config.connectivity_url = check_url != NULL ? g_strdup (check_url)
+                                              : g_strdup_printf ("http://127.0.0.1:%u/"
+                                                                 "generate_204",
+                                                                 dc->http_port);
   config.ca_file = g_strdup (dc->ca_file);
   config.provider_key_file = g_build_filename (dc->directory, "provider.pub.pem", NULL);
   config.install_dir = g_build_filename (dir, "packages", NULL);
@@ -122,11 +127,14 @@ config_for (const char *dir,
 }
 
 /* A new machine: a software PSD of its own registered with the data center, a store and a
- * connection. fund: what goes into the customer account first. */
+ * connection. fund: what goes into the customer account first; check_url: the
+ * connectivity check's address, NULL for the data center's own. */
 static Meter *
-meter_new (guint32     serial,
-           PmMills     fund,
-           const char *datacenter_url)
+meter_new_full (guint32     serial,
+                PmMills     fund,
+                const char *datacenter_url,
+                const char *check_url,
+                gboolean    registered)
 {
   Meter *m = g_new0 (Meter, 1);
   g_autoptr(GError) error = NULL;
@@ -150,15 +158,24 @@ meter_new (guint32     serial,
   key = pm_psd_get_public_key (PM_PSD (m->psd));
   pem = pm_verify_key_to_pem (key);
   r.pem = g_strndup (g_bytes_get_data (pem, NULL), g_bytes_get_size (pem));
-  pm_test_datacenter_call (dc, register_cb, &r);
+  if (registered)
+    pm_test_datacenter_call (dc, register_cb, &r);
   m->device_id = r.device_id;
   g_free (r.pem);
 
-  config = config_for (m->dir, datacenter_url);
+  config = config_for (m->dir, datacenter_url, check_url);
   m->connection = pm_connection_new (&config, PM_PSD (m->psd), m->store, &error);
   g_assert_no_error (error);
   pm_connection_config_clear (&config);
   return m;
+}
+
+static Meter *
+meter_new (guint32     serial,
+           PmMills     fund,
+           const char *datacenter_url)
+{
+  return meter_new_full (serial, fund, datacenter_url, NULL, TRUE);
 }
 
 static void
@@ -424,7 +441,7 @@ test_hostile_refills (void)
 
   /* The hostile server answers on its own port: a connection that allows it. */
   hostile = pm_test_hostile_start (dc, FALSE, forged_refill, &forge);
-  config = config_for (m->dir, NULL);
+  config = config_for (m->dir, NULL, NULL);
   config.audit_at_every_refill = FALSE;
   {
     g_autoptr(PmAllowlist) list = NULL;
@@ -610,7 +627,7 @@ test_hostile_answers_leave_psd (void)
     {
       PmTestHostile *hostile = pm_test_hostile_start (dc, cases[i].other_ca, hostile_funds,
                                                       GINT_TO_POINTER (cases[i].kind));
-      PmConnectionConfig config = config_for (m->dir, NULL);
+      PmConnectionConfig config = config_for (m->dir, NULL, NULL);
       g_autoptr(PmConnection) pointed = NULL;
       g_autoptr(GError) error = NULL;
       g_autoptr(PmPsdStatus) after = NULL;
@@ -1156,6 +1173,333 @@ test_probe_and_connect_now (void)
   meter_free (m);
 }
 
+/* ---- the network topic: only a 204 is online ------------------------------------- */
+
+static void
+portal_page (SoupServerMessage *msg,
+             const char        *path,
+             gpointer           user_data)
+{
+  static const char page[] = "<!DOCTYPE html><html><body><form>Guest Wi-Fi: accept the "
+                             "terms to continue</form></body></html>";
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/html; charset=utf-8", SOUP_MEMORY_STATIC,
+                                    page, sizeof page - 1);
+}
+
+static void
+portal_redirect (SoupServerMessage *msg,
+                 const char        *path,
+                 gpointer           user_data)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Location",
+                                "http://login.portal.example/?continue=generate_204");
+  soup_server_message_set_status (msg, SOUP_STATUS_FOUND, NULL);
+}
+
+static PmConnectivityState
+check_network (Meter *m)
+{
+  Waiter w = { 0 };
+  g_autoptr(GError) error = NULL;
+  PmConnectivityState state;
+
+  pm_connection_check_network_async (m->connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  state = pm_connection_check_network_finish (m->connection, w.result, &error);
+  g_assert_no_error (error);
+  waiter_clear (&w);
+  return state;
+}
+
+static gboolean
+sign_in (Meter   *m,
+         GError **error)
+{
+  Waiter w = { 0 };
+  gboolean ok;
+
+  pm_connection_sign_in_async (m->connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  ok = pm_connection_sign_in_finish (m->connection, w.result, error);
+  waiter_clear (&w);
+  return ok;
+}
+
+static PmConnectionLevel
+network_topic (Meter       *m,
+               const char **out_short,
+               const char **out_sentence)
+{
+  return pm_connection_get_topic (m->connection, PM_CONNECTION_TOPIC_NETWORK, out_short,
+                                  out_sentence);
+}
+
+/* The data center's own check answers 204: online, whichever comes first. */
+static void
+test_network_204 (void)
+{
+  Meter *m = meter_new (METER_PSD_SERIAL + 20, 0, NULL);
+  g_autofree char *check_url = g_strdup_printf ("http://127.0.0.1:%u/generate_204",
+                                                dc->http_port);
+  g_autoptr(GError) error = NULL;
+  const char *text = NULL;
+  const char *sentence = NULL;
+
+  g_assert_cmpint (network_topic (m, &text, NULL), ==, PM_CONNECTION_LEVEL_UNKNOWN);
+  g_assert_null (text);
+
+  /* Signed in, but not checked yet: not called online. */
+  g_assert_true (sign_in (m, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (network_topic (m, &text, &sentence), ==, PM_CONNECTION_LEVEL_OK);
+  g_assert_cmpstr (text, ==, "Signed in");
+
+  g_assert_cmpint (check_network (m), ==, PM_CONNECTIVITY_ONLINE);
+  g_assert_cmpint (network_topic (m, &text, &sentence), ==, PM_CONNECTION_LEVEL_OK);
+  g_assert_cmpstr (text, ==, "Online");
+  g_assert_true (g_str_has_prefix (sentence, "The connectivity check at "));
+  g_assert_nonnull (strstr (sentence, check_url));
+  g_assert_nonnull (strstr (sentence, "answered 204 No Content. Signed in to the data "
+                                      "center."));
+  meter_free (m);
+}
+
+/* A captive portal answers the check with its sign-in page: never "Online", even though
+ * the data center itself answers (signing in works, before and after the check). */
+static void
+test_network_portal_page (void)
+{
+  PmTestHostile *portal = pm_test_hostile_start_plain (dc, portal_page, NULL);
+  g_autofree char *check_url = g_strdup_printf ("http://127.0.0.1:%u/generate_204",
+                                                pm_test_hostile_get_port (portal));
+  g_autofree char *expected = NULL;
+  Meter *m = meter_new_full (METER_PSD_SERIAL + 21, 0, NULL, check_url, TRUE);
+  Waiter w = { 0 };
+  g_autoptr(GError) error = NULL;
+  const char *text = NULL;
+  const char *sentence = NULL;
+
+  g_assert_cmpint (check_network (m), ==, PM_CONNECTIVITY_PORTAL);
+  g_assert_cmpint (network_topic (m, &text, &sentence), ==, PM_CONNECTION_LEVEL_ERROR);
+  g_assert_cmpstr (text, ==, "Filtered");
+
+  /* Signing in works through the portal (the data center is on another port): still not
+   * online. This is what used to turn the status line to "Online". */
+  g_assert_true (sign_in (m, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (network_topic (m, &text, &sentence), ==, PM_CONNECTION_LEVEL_WARNING);
+  g_assert_cmpstr (text, ==, "Filtered");
+  expected = g_strdup_printf ("Filtered: something on the network answered the "
+                              "connectivity check at %s with a web page (HTTP 200) instead "
+                              "of 204 No Content. A captive portal, proxy or web filter is "
+                              "in the way. Let this machine reach 127.0.0.1 directly, "
+                              "without sign-in, filtering or a block page. The data center "
+                              "itself answers over TLS, so only the check is intercepted. "
+                              "Until the check answers 204, the meter does not connect by "
+                              "itself; Connect now still tries.", check_url);
+  g_assert_cmpstr (sentence, ==, expected);
+
+  /* Connect now checks first, then does its work: the work succeeds, the topic stays. */
+  pm_connection_connect_now_async (m->connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  g_assert_true (pm_connection_connect_now_finish (m->connection, w.result, &error));
+  g_assert_no_error (error);
+  waiter_clear (&w);
+  g_assert_cmpint (network_topic (m, &text, &sentence), ==, PM_CONNECTION_LEVEL_WARNING);
+  g_assert_cmpstr (text, ==, "Filtered");
+  g_assert_cmpstr (sentence, ==, expected);
+
+  meter_free (m);
+  pm_test_hostile_stop (portal);
+}
+
+/* A portal that redirects the check names where it sends it. */
+static void
+test_network_portal_redirect (void)
+{
+  PmTestHostile *portal = pm_test_hostile_start_plain (dc, portal_redirect, NULL);
+  g_autofree char *check_url = g_strdup_printf ("http://127.0.0.1:%u/generate_204",
+                                                pm_test_hostile_get_port (portal));
+  g_autofree char *expected = NULL;
+  Meter *m = meter_new_full (METER_PSD_SERIAL + 22, 0, NULL, check_url, TRUE);
+  const char *text = NULL;
+  const char *sentence = NULL;
+
+  g_assert_cmpint (check_network (m), ==, PM_CONNECTIVITY_PORTAL);
+  g_assert_cmpint (network_topic (m, &text, &sentence), ==, PM_CONNECTION_LEVEL_ERROR);
+  g_assert_cmpstr (text, ==, "Filtered");
+  expected = g_strdup_printf ("Filtered: something on the network redirected the "
+                              "connectivity check at %s to "
+                              "http://login.portal.example/?continue=generate_204 (HTTP 302) "
+                              "instead of answering 204 No Content.", check_url);
+  g_assert_true (g_str_has_prefix (sentence, expected));
+  meter_free (m);
+  pm_test_hostile_stop (portal);
+}
+
+/* The check is blocked (refused) while the data center is reachable: the topic says
+ * exactly that, with the port to open. With the data center unreachable as well, it is
+ * plainly offline. */
+static void
+test_network_check_blocked (void)
+{
+  guint closed = pm_test_closed_port ();
+  g_autofree char *check_url = g_strdup_printf ("http://127.0.0.1:%u/generate_204", closed);
+  g_autofree char *dead_dc = g_strdup_printf ("https://127.0.0.1:%u", pm_test_closed_port ());
+  g_autofree char *expected = NULL;
+  Meter *m = meter_new_full (METER_PSD_SERIAL + 23, 0, NULL, check_url, TRUE);
+  Meter *cut = NULL;
+  Waiter w = { 0 };
+  g_autoptr(GError) error = NULL;
+  const char *text = NULL;
+  const char *sentence = NULL;
+
+  pm_connection_connect_now_async (m->connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  g_assert_true (pm_connection_connect_now_finish (m->connection, w.result, &error));
+  g_assert_no_error (error);
+  waiter_clear (&w);
+  g_assert_cmpint (network_topic (m, &text, &sentence), ==, PM_CONNECTION_LEVEL_WARNING);
+  g_assert_cmpstr (text, ==, "Check blocked");
+  expected = g_strdup_printf ("The connectivity check at %s got no answer (", check_url);
+  g_assert_true (g_str_has_prefix (sentence, expected));
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("), but the data center is otherwise reachable: a firewall "
+                              "blocks the check. Allow plain HTTP from this machine to "
+                              "127.0.0.1 on TCP port %u.", closed);
+  g_assert_nonnull (strstr (sentence, expected));
+  g_assert_cmpint (check_network (m), ==, PM_CONNECTIVITY_OFFLINE);
+  g_assert_cmpint (network_topic (m, &text, NULL), ==, PM_CONNECTION_LEVEL_WARNING);
+  g_assert_cmpstr (text, ==, "Check blocked");
+  meter_free (m);
+
+  /* Nothing reachable at all. */
+  cut = meter_new_full (METER_PSD_SERIAL + 24, 0, dead_dc, check_url, TRUE);
+  pm_connection_connect_now_async (cut->connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  g_assert_false (pm_connection_connect_now_finish (cut->connection, w.result, &error));
+  g_assert_nonnull (error);
+  waiter_clear (&w);
+  g_assert_cmpint (network_topic (cut, &text, &sentence), ==, PM_CONNECTION_LEVEL_ERROR);
+  g_assert_cmpstr (text, ==, "Offline");
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("Nothing answered the connectivity check at %s (", check_url);
+  g_assert_true (g_str_has_prefix (sentence, expected));
+  g_assert_nonnull (strstr (sentence, "The data center could not be reached either: "));
+  g_assert_nonnull (strstr (sentence, error->message));
+  meter_free (cut);
+}
+
+/* ---- the error log --------------------------------------------------------------- */
+
+typedef struct
+{
+  const char *device_id;
+  GPtrArray  *records;
+} LatestLog;
+
+static gboolean
+latest_log_cb (gpointer data)
+{
+  LatestLog *q = data;
+
+  q->records = pm_dc_server_get_latest_error_log (dc->server, q->device_id, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static GPtrArray *
+latest_error_log (const char *device_id)
+{
+  LatestLog q = { device_id, NULL };
+
+  pm_test_datacenter_call (dc, latest_log_cb, &q);
+  return q.records;
+}
+
+static gboolean
+send_error_log (Meter   *m,
+                guint   *out_sent,
+                GError **error)
+{
+  Waiter w = { 0 };
+  gboolean ok;
+
+  pm_connection_send_error_log_async (m->connection, NULL, waiter_cb, &w);
+  WAIT (w);
+  ok = pm_connection_send_error_log_finish (m->connection, w.result, out_sent, error);
+  waiter_clear (&w);
+  return ok;
+}
+
+/* Support's "Send error log": the ring's records reach the data center's database as they
+ * were logged; with none, nothing is sent; no data center, or one that refuses the
+ * machine, is an error in plain words. */
+static void
+test_error_log (void)
+{
+  Meter *m = meter_new (METER_PSD_SERIAL + 25, 0, NULL);
+  g_autofree char *dead_dc = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(GPtrArray) kept = NULL;
+  g_autoptr(GError) error = NULL;
+  Meter *cut;
+  Meter *stranger;
+  guint sent = 99;
+  guint dead_port;
+
+  pm_log_ring_clear ();
+  g_assert_true (send_error_log (m, &sent, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (sent, ==, 0);
+  g_assert_null (latest_error_log (m->device_id));
+
+  pm_log_ring_add (G_LOG_LEVEL_WARNING, "postmeter-scale",
+                   "The scale on /dev/ttyUSB0 stopped answering");
+  pm_log_ring_add (G_LOG_LEVEL_MESSAGE, "postmeter-net", "Signed in (not a fault)");
+  pm_log_ring_add (G_LOG_LEVEL_CRITICAL, "postmeter-printer", "Job 7 failed:\npaper out");
+  g_assert_true (send_error_log (m, &sent, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (sent, ==, 2);
+
+  kept = latest_error_log (m->device_id);
+  g_assert_nonnull (kept);
+  g_assert_cmpuint (kept->len, ==, 2);
+  g_assert_cmpint (((PmLogRecord *) kept->pdata[0])->level, ==, G_LOG_LEVEL_WARNING);
+  g_assert_cmpstr (((PmLogRecord *) kept->pdata[0])->domain, ==, "postmeter-scale");
+  g_assert_cmpstr (((PmLogRecord *) kept->pdata[0])->message, ==,
+                   "The scale on /dev/ttyUSB0 stopped answering");
+  g_assert_cmpint (((PmLogRecord *) kept->pdata[1])->level, ==, G_LOG_LEVEL_CRITICAL);
+  g_assert_cmpstr (((PmLogRecord *) kept->pdata[1])->domain, ==, "postmeter-printer");
+  g_assert_cmpstr (((PmLogRecord *) kept->pdata[1])->message, ==, "Job 7 failed:\npaper out");
+  g_assert_cmpint (((PmLogRecord *) kept->pdata[0])->time_us, <=,
+                   ((PmLogRecord *) kept->pdata[1])->time_us);
+  meter_free (m);
+
+  /* No data center at the address: nothing sent, and the reason. */
+  dead_port = pm_test_closed_port ();
+  dead_dc = g_strdup_printf ("https://127.0.0.1:%u", dead_port);
+  cut = meter_new_full (METER_PSD_SERIAL + 26, 0, dead_dc, NULL, TRUE);
+  g_assert_false (send_error_log (cut, &sent, &error));
+  expected = g_strdup_printf ("No connection to 127.0.0.1:%u", dead_port);
+  g_assert_nonnull (error);
+  if (!g_str_has_prefix (error->message, expected))
+    g_error ("The error says “%s”", error->message);
+  g_clear_error (&error);
+  g_assert_null (latest_error_log (cut->device_id));
+  meter_free (cut);
+
+  /* A machine the data center does not know is refused. */
+  stranger = meter_new_full (METER_PSD_SERIAL + 27, 0, NULL, NULL, FALSE);
+  g_assert_false (send_error_log (stranger, &sent, &error));
+  g_assert_nonnull (error);
+  if (strstr (error->message, "not registered") == NULL)
+    g_error ("The error says “%s”", error->message);
+  meter_free (stranger);
+  pm_log_ring_clear ();
+}
+
 /* A data center address that is not https is refused when the connection is made. */
 static void
 test_config_refused (void)
@@ -1208,6 +1552,12 @@ main (int    argc,
   g_test_add_func ("/meter/downloads/staged-then-activated",
                    test_download_staged_then_activated);
   g_test_add_func ("/meter/connection/probe-and-connect-now", test_probe_and_connect_now);
+  g_test_add_func ("/meter/connection/network/204", test_network_204);
+  g_test_add_func ("/meter/connection/network/portal-page", test_network_portal_page);
+  g_test_add_func ("/meter/connection/network/portal-redirect",
+                   test_network_portal_redirect);
+  g_test_add_func ("/meter/connection/network/check-blocked", test_network_check_blocked);
+  g_test_add_func ("/meter/connection/error-log", test_error_log);
 
   status = g_test_run ();
   pm_test_datacenter_stop (dc);

@@ -252,6 +252,7 @@ struct _PmTestHostile
 {
   PmTestDatacenter *dc;
   gboolean          other_ca;
+  gboolean          plain;          /* plain HTTP, for the connectivity check */
   char             *other_dir;
   SoupServer       *server;
   guint             port;
@@ -281,6 +282,18 @@ hostile_start_cb (gpointer user_data)
   g_autofree char *key_file = NULL;
   const char *dir = hostile->other_ca ? hostile->other_dir : hostile->dc->directory;
   GSList *uris;
+
+  if (hostile->plain)
+    {
+      hostile->server = soup_server_new (NULL, NULL);
+      soup_server_add_handler (hostile->server, NULL, hostile_handler, hostile, NULL);
+      soup_server_listen_local (hostile->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+      g_assert_no_error (error);
+      uris = soup_server_get_uris (hostile->server);
+      hostile->port = (guint) g_uri_get_port (uris->data);
+      g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+      return G_SOURCE_REMOVE;
+    }
 
   cert_file = g_build_filename (dir, "server.pem", NULL);
   key_file = g_build_filename (dir, "server-key.pem", NULL);
@@ -319,6 +332,45 @@ pm_test_hostile_start (PmTestDatacenter  *dc,
     }
   pm_test_datacenter_call (dc, hostile_start_cb, hostile);
   return hostile;
+}
+
+PmTestHostile *
+pm_test_hostile_start_plain (PmTestDatacenter  *dc,
+                             PmTestHostileFunc  func,
+                             gpointer           user_data)
+{
+  PmTestHostile *hostile = g_new0 (PmTestHostile, 1);
+
+  hostile->dc = dc;
+  hostile->plain = TRUE;
+  hostile->func = func;
+  hostile->user_data = user_data;
+  pm_test_datacenter_call (dc, hostile_start_cb, hostile);
+  return hostile;
+}
+
+guint
+pm_test_closed_port (void)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+  guint port;
+
+  /* Bound and closed again without listening: a connection to it is refused, as a
+   * firewall that rejects it would. */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                         &error);
+  g_assert_no_error (error);
+  g_socket_bind (socket, address, FALSE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_socket_close (socket, NULL);
+  return port;
 }
 
 guint

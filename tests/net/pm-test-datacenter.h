@@ -62,7 +62,13 @@ PmTestHostile    *pm_test_hostile_start    (PmTestDatacenter  *dc,
                                             gboolean           other_ca,
                                             PmTestHostileFunc  func,
                                             gpointer           user_data);
+/* The same over plain HTTP, as a portal or filter answering the connectivity check. */
+PmTestHostile    *pm_test_hostile_start_plain (PmTestDatacenter  *dc,
+                                               PmTestHostileFunc  func,
+                                               gpointer           user_data);
 guint             pm_test_hostile_get_port (PmTestHostile    *hostile);
+/* A loopback port nothing listens on: connections to it are refused. */
+guint             pm_test_closed_port      (void);
 void              pm_test_hostile_stop     (PmTestHostile    *hostile);
 
 /* A TCP relay to target_port that passes bytes_per_second in each direction and cuts the

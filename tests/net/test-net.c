@@ -251,6 +251,21 @@ test_connectivity_check (void)
   g_assert_no_error (error);
   g_assert_cmpint (state, ==, PM_CONNECTIVITY_ONLINE);
   waiter_clear (&w);
+
+  pm_connectivity_check_async (client, url, NULL, waiter_cb, &w);
+  pm_test_wait (&w.done);
+  {
+    g_autoptr(PmConnectivityResult) r = pm_connectivity_check_finish_result (client, w.result,
+                                                                           &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (r->state, ==, PM_CONNECTIVITY_ONLINE);
+    g_assert_cmpuint (r->http_status, ==, 204);
+    g_assert_cmpuint (r->port, ==, dc->http_port);
+    g_assert_null (r->failure);
+    g_assert_false (pm_connectivity_result_is_web_page (r));
+  }
+  waiter_clear (&w);
 }
 
 static void
@@ -274,6 +289,26 @@ test_connectivity_portal (void)
   g_assert_cmpint (state, ==, PM_CONNECTIVITY_PORTAL);
   g_assert_nonnull (strstr (explanation, "200 instead of 204"));
   g_assert_nonnull (strstr (explanation, "captive portal"));
+  waiter_clear (&w);
+
+  /* What the meter puts in its own words: the status, the page's type, the address. */
+  pm_connectivity_check_async (client, url, NULL, waiter_cb, &w);
+  pm_test_wait (&w.done);
+  {
+    g_autoptr(PmConnectivityResult) r = pm_connectivity_check_finish_result (client, w.result,
+                                                                           &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (r->state, ==, PM_CONNECTIVITY_PORTAL);
+    g_assert_cmpuint (r->http_status, ==, 200);
+    g_assert_cmpstr (r->content_type, ==, "text/html");
+    g_assert_true (pm_connectivity_result_is_web_page (r));
+    g_assert_cmpstr (r->url, ==, url);
+    g_assert_cmpstr (r->host, ==, "127.0.0.1");
+    g_assert_cmpuint (r->port, ==, pm_test_hostile_get_port (portal));
+    g_assert_null (r->failure);
+    g_assert_null (r->location);
+  }
   waiter_clear (&w);
   pm_test_hostile_stop (portal);
 }
