@@ -235,6 +235,44 @@ compare_names (gconstpointer a,
 }
 
 gboolean
+pm_rating_install_file (PmRating    *self,
+                        const char  *file,
+                        const char  *signature_file,
+                        PmVerifyKey *trusted_key,
+                        GError     **error)
+{
+  g_autoptr (GBytes) signature = NULL;
+  g_autoptr (GBytes) content = NULL;
+  char *data = NULL;
+  gsize length = 0;
+  GStatBuf st;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (file != NULL && signature_file != NULL, FALSE);
+
+  /* Sizes first, so a huge file is refused before it is read. */
+  if ((g_stat (signature_file, &st) == 0 && st.st_size > PM_PACKAGE_MAX_SIGNATURE_BYTES)
+      || (g_stat (file, &st) == 0 && st.st_size > PM_RATE_PACKAGE_MAX_BYTES))
+    {
+      g_set_error (error, PM_PACKAGE_ERROR, PM_PACKAGE_ERROR_TOO_LARGE,
+                   "the package or its signature is larger than a rate package may be; "
+                   "it was not read");
+      return FALSE;
+    }
+  if (g_file_test (signature_file, G_FILE_TEST_EXISTS))
+    {
+      if (!g_file_get_contents (signature_file, &data, &length, error))
+        return FALSE;
+      signature = g_bytes_new_take (data, length);
+    }
+  if (!g_file_get_contents (file, &data, &length, error))
+    return FALSE;
+  content = g_bytes_new_take (data, length);
+
+  return pm_rating_install (self, signature, content, trusted_key, error);
+}
+
+gboolean
 pm_rating_install_directory (PmRating    *self,
                              const char  *path,
                              PmVerifyKey *trusted_key,
@@ -258,37 +296,13 @@ pm_rating_install_directory (PmRating    *self,
 
   for (guint i = 0; i < names->len; i++)
     {
-      g_autofree char *file = g_build_filename (path, g_ptr_array_index (names, i), NULL);
+      const char *base = g_ptr_array_index (names, i);
+      g_autofree char *file = g_build_filename (path, base, NULL);
       g_autofree char *sig_file = g_strconcat (file, ".sig", NULL);
-      g_autoptr (GBytes) signature = NULL;
-      g_autoptr (GBytes) content = NULL;
-      char *data = NULL;
-      gsize length = 0;
 
-      GStatBuf st;
-
-      /* Sizes first, so a huge file is refused before it is read. */
-      if ((g_stat (sig_file, &st) == 0 && st.st_size > PM_PACKAGE_MAX_SIGNATURE_BYTES)
-          || (g_stat (file, &st) == 0 && st.st_size > PM_RATE_PACKAGE_MAX_BYTES))
+      if (!pm_rating_install_file (self, file, sig_file, trusted_key, error))
         {
-          g_set_error (error, PM_PACKAGE_ERROR, PM_PACKAGE_ERROR_TOO_LARGE,
-                       "%s: the package or its signature is larger than a rate package may "
-                       "be; it was not read", (const char *) g_ptr_array_index (names, i));
-          return FALSE;
-        }
-      if (g_file_test (sig_file, G_FILE_TEST_EXISTS))
-        {
-          if (!g_file_get_contents (sig_file, &data, &length, error))
-            return FALSE;
-          signature = g_bytes_new_take (data, length);
-        }
-      if (!g_file_get_contents (file, &data, &length, error))
-        return FALSE;
-      content = g_bytes_new_take (data, length);
-
-      if (!pm_rating_install (self, signature, content, trusted_key, error))
-        {
-          g_prefix_error (error, "%s: ", (const char *) g_ptr_array_index (names, i));
+          g_prefix_error (error, "%s: ", base);
           return FALSE;
         }
     }

@@ -152,6 +152,13 @@ gboolean       pm_rating_install            (PmRating            *self,
                                              GBytes              *content,
                                              PmVerifyKey         *trusted_key,
                                              GError             **error);
+/* Installs one package file with its detached signature file (which may be missing:
+ * then the package is refused as unsigned). */
+gboolean       pm_rating_install_file       (PmRating            *self,
+                                             const char          *file,
+                                             const char          *signature_file,
+                                             PmVerifyKey         *trusted_key,
+                                             GError             **error);
 /* Installs every *.xml (with its .sig) in a folder, e.g. data/rates. Stops at the first
  * package refused, with its name in the error. */
 gboolean       pm_rating_install_directory  (PmRating            *self,

@@ -4,12 +4,14 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <errno.h>
+#include <string.h>
 
 #include "pm-connection.h"
 #include "pm-folder-printer.h"
 #include "pm-package.h"
 #include "pm-settings-keys.h"
 #include "pm-sim-scale.h"
+#include "pm-zone-chart.h"
 #include "pm-software-psd.h"
 #include "pm-store.h"
 #include "pm-store-records.h"
@@ -441,10 +443,10 @@ data_file (GSettings  *settings,
            const char *key,
            const char *relative)
 {
-  g_autofree char *configured = g_settings_get_string (settings, key);
+  g_autofree char *configured = key != NULL ? g_settings_get_string (settings, key) : NULL;
   g_autofree char *installed = NULL;
 
-  if (*configured != '\0')
+  if (configured != NULL && *configured != '\0')
     return g_steal_pointer (&configured);
 
   installed = g_build_filename (PM_DATADIR, relative, NULL);
@@ -459,9 +461,12 @@ typedef struct
   char          *psd_dir;
   char          *key_file;
   char          *rates_dir;
+  char          *packages_dir;
+  char          *zones_dir;
   /* Results. */
   PmSoftwarePsd *psd;
   PmRating      *rating;
+  PmZoneChart   *zones;
 } DevicesOpen;
 
 static void
@@ -470,9 +475,85 @@ devices_open_free (DevicesOpen *open)
   g_free (open->psd_dir);
   g_free (open->key_file);
   g_free (open->rates_dir);
+  g_free (open->packages_dir);
+  g_free (open->zones_dir);
+  g_clear_pointer (&open->zones, pm_zone_chart_unref);
   g_clear_object (&open->psd);
   g_clear_pointer (&open->rating, pm_rating_unref);
   g_free (open);
+}
+
+static gint
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Worker thread: the rate packages that come with Postmeter (or the configured folder).
+ * A package the provider key does not vouch for is left out, not fatal: the packages the
+ * data center sends, signed with that key, may be all this meter is meant to use. */
+static void
+install_shipped_rates (PmRating    *rating,
+                       const char  *rates_dir,
+                       PmVerifyKey *key)
+{
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  dir = g_dir_open (rates_dir, 0, &error);
+  if (dir == NULL)
+    {
+      g_message ("No rate packages installed from %s: %s", rates_dir, error->message);
+      return;
+    }
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".xml"))
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *file = g_build_filename (rates_dir, names->pdata[i], NULL);
+      g_autofree char *sig_file = g_strconcat (file, ".sig", NULL);
+
+      g_clear_error (&error);
+      if (!pm_rating_install_file (rating, file, sig_file, key, &error))
+        g_message ("Rate package %s not installed: %s", file, error->message);
+    }
+}
+
+/* Worker thread: the rate packages the data center sent, as the download flow installed
+ * them: install_dir/rates-NAME is a link to the version in force, holding "package" and
+ * "package.sig". They are checked again here, with the same key. */
+static void
+install_downloaded_packages (PmRating    *rating,
+                             const char  *packages_dir,
+                             PmVerifyKey *key)
+{
+  g_autoptr(GDir) dir = g_dir_open (packages_dir, 0, NULL);
+  const char *name;
+
+  if (dir == NULL)
+    return;  /* nothing downloaded yet */
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *link = g_build_filename (packages_dir, name, NULL);
+      g_autofree char *file = NULL;
+      g_autofree char *sig_file = NULL;
+      g_autoptr(GError) error = NULL;
+
+      if (!g_str_has_prefix (name, "rates-") || !g_file_test (link, G_FILE_TEST_IS_SYMLINK))
+        continue;
+
+      file = g_build_filename (link, "package", NULL);
+      sig_file = g_build_filename (link, "package.sig", NULL);
+      if (!pm_rating_install_file (rating, file, sig_file, key, &error))
+        g_message ("Downloaded rate package %s not installed: %s", name, error->message);
+    }
 }
 
 /* Worker thread: reading the key, opening the PSD's state file and verifying every rate
@@ -514,12 +595,14 @@ open_devices_thread (GTask        *task,
     }
 
   open->rating = pm_rating_new ();
-  if (!pm_rating_install_directory (open->rating, open->rates_dir, key, &error))
-    {
-      g_prefix_error (&error, "The rate packages in %s were refused: ", open->rates_dir);
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  install_shipped_rates (open->rating, open->rates_dir, key);
+  install_downloaded_packages (open->rating, open->packages_dir, key);
+  open->zones = pm_zone_chart_new ();
+  if (pm_zone_chart_install_directory (open->zones, open->zones_dir, key, &error))
+    pm_rating_set_zones (open->rating, open->zones);
+  else
+    g_message ("No zone charts from %s, so zone-priced classes cannot be rated: %s",
+               open->zones_dir, error->message);
 
   g_task_return_boolean (task, TRUE);
 }
@@ -667,6 +750,8 @@ open_devices (PmApplication *self)
   open->key_file = data_file (self->settings, PM_SETTINGS_PROVIDER_KEY_FILE,
                               PROVIDER_KEY_FILE);
   open->rates_dir = data_file (self->settings, PM_SETTINGS_RATES_DIRECTORY, "rates");
+  open->packages_dir = g_build_filename (self->state_dir, PACKAGES_DIR_NAME, NULL);
+  open->zones_dir = data_file (self->settings, NULL, "zones");
 
   task = g_task_new (NULL, self->devices_cancellable, devices_opened_cb, self);
   g_task_set_source_tag (task, open_devices);
