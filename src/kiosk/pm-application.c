@@ -307,8 +307,12 @@ update_status (PmApplication *self)
   status = pm_window_get_status (self->window);
   if (self->connection == NULL)
     {
+      /* Funds and inspection are the PSD's: the Mail page shows them from the PSD itself
+       * once it is open. Without a connection nobody checked the network or uploads. */
       for (guint item = 0; item < PM_STATUS_N_ITEMS; item++)
-        pm_status_reset (status, item);
+        if (self->psd == NULL || (item != PM_STATUS_ITEM_FUNDS
+                                  && item != PM_STATUS_ITEM_INSPECTION))
+          pm_status_reset (status, item);
       return;
     }
 
@@ -684,6 +688,18 @@ key_in_threshold_cb (GObject      *source,
   g_object_unref (flow);
 }
 
+/* After each piece the connection reads the PSD again, so the funds and inspection it
+ * shows on the status line and the Funds screen follow the printing. */
+static void
+print_flow_busy_cb (PmPrintFlow   *flow,
+                    GParamSpec    *pspec,
+                    PmApplication *self)
+{
+  if (!pm_print_flow_get_busy (flow) && self->connection != NULL)
+    pm_connection_refresh_async (self->connection, self->connection_cancellable, NULL,
+                                 NULL);
+}
+
 /* The flow needs the store and the devices; whichever comes last makes it. */
 static void
 maybe_make_print_flow (PmApplication *self)
@@ -701,6 +717,8 @@ maybe_make_print_flow (PmApplication *self)
   /* Before anything prints: every debit the PSD made is put in the store. */
   pm_print_flow_reconcile_async (self->print_flow, self->devices_cancellable,
                                  reconciled_cb, NULL);
+  g_signal_connect_object (self->print_flow, "notify::busy",
+                           G_CALLBACK (print_flow_busy_cb), self, 0);
   g_signal_emit (self, signals[SIGNAL_DEVICES_CHANGED], 0);
 }
 
