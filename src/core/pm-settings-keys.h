@@ -17,7 +17,13 @@
 /* The machine's devices and rate packages (src/kiosk/pm-application.c, "Devices"). */
 #define PM_SETTINGS_SCALE_DRIVER            "scale-driver"
 #define PM_SETTINGS_SCALE_RECORDING         "scale-recording"
+#define PM_SETTINGS_SCALE_DEVICE            "scale-device"
+#define PM_SETTINGS_SCALE_PROTOCOL          "scale-protocol"
+#define PM_SETTINGS_SCALE_LINE              "scale-line"
+#define PM_SETTINGS_SCALE_UNIT              "scale-unit"
 #define PM_SETTINGS_PRINTER_DRIVER          "printer-driver"
 #define PM_SETTINGS_PRINTER_FOLDER          "printer-folder"
+#define PM_SETTINGS_PRINTER_QUEUE           "printer-queue"
+#define PM_SETTINGS_PRINTER_SERVER          "printer-server"
 #define PM_SETTINGS_RATES_DIRECTORY         "rates-directory"
 #define PM_SETTINGS_DEMO_CONTROLS           "demo-controls"

@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "pm-connection.h"
+#include "pm-cups-printer.h"
 #include "pm-folder-printer.h"
 #include "pm-package.h"
 #include "pm-settings-keys.h"
+#include "pm-scale-factory.h"
 #include "pm-sim-scale.h"
 #include "pm-zone-chart.h"
 #include "pm-software-psd.h"
@@ -611,22 +613,45 @@ open_devices_thread (GTask        *task,
   g_task_return_boolean (task, TRUE);
 }
 
+static char *
+dup_setting_or_null (GSettings  *settings,
+                     const char *key)
+{
+  g_autofree char *value = g_settings_get_string (settings, key);
+
+  return *value != '\0' ? g_steal_pointer (&value) : NULL;
+}
+
+/* The scale from the settings (pm-scale-factory.h); NULL with none, or when the settings
+ * cannot make one, which the operator learns from the Mail page (no scale: weights are
+ * typed) and support from the journal. */
 static PmScale *
 make_scale (PmApplication *self)
 {
   g_autofree char *driver = g_settings_get_string (self->settings,
                                                    PM_SETTINGS_SCALE_DRIVER);
-  g_autofree char *recording = NULL;
+  g_autofree char *device = NULL;
+  g_autofree char *protocol = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *unit = NULL;
+  g_autoptr(GError) error = NULL;
+  PmScale *scale;
 
   if (g_strcmp0 (driver, "none") == 0)
     return NULL;
 
-  /* TODO: the USB HID and serial scale drivers have no device objects yet; until they
-   * do, the simulated scale is the only one the kiosk opens. */
-  recording = g_settings_get_string (self->settings, PM_SETTINGS_SCALE_RECORDING);
-  if (*recording != '\0')
-    return PM_SCALE (pm_sim_scale_new_for_recording (recording));
-  return PM_SCALE (pm_sim_scale_new ());
+  if (g_strcmp0 (driver, "simulated") == 0)
+    device = dup_setting_or_null (self->settings, PM_SETTINGS_SCALE_RECORDING);
+  else
+    device = dup_setting_or_null (self->settings, PM_SETTINGS_SCALE_DEVICE);
+  protocol = dup_setting_or_null (self->settings, PM_SETTINGS_SCALE_PROTOCOL);
+  line = dup_setting_or_null (self->settings, PM_SETTINGS_SCALE_LINE);
+  unit = dup_setting_or_null (self->settings, PM_SETTINGS_SCALE_UNIT);
+
+  scale = pm_scale_new_by_name (driver, device, protocol, line, unit, &error);
+  if (scale == NULL)
+    g_warning ("No scale: %s", error->message);
+  return scale;
 }
 
 static PmPrinter *
@@ -636,11 +661,18 @@ make_printer (PmApplication *self)
                                                    PM_SETTINGS_PRINTER_DRIVER);
   g_autofree char *folder = NULL;
 
-  /* TODO: envelopes go to the folder printer only; a CUPS driver that takes the
-   * envelope PDF is still to be written (the raw printers speak label languages). */
-  if (g_strcmp0 (driver, "folder") != 0)
-    g_warning ("Printer driver “%s” cannot print envelopes; using the folder printer",
-               driver);
+  if (g_strcmp0 (driver, "cups") == 0)
+    {
+      g_autofree char *queue = dup_setting_or_null (self->settings,
+                                                    PM_SETTINGS_PRINTER_QUEUE);
+      g_autofree char *server = dup_setting_or_null (self->settings,
+                                                     PM_SETTINGS_PRINTER_SERVER);
+
+      if (queue != NULL)
+        return PM_PRINTER (pm_cups_printer_new (_("Envelope printer"), queue, server));
+      g_warning ("The printer driver is CUPS but no queue is set (printer-queue); "
+                 "envelopes go to the folder printer");
+    }
 
   folder = g_settings_get_string (self->settings, PM_SETTINGS_PRINTER_FOLDER);
   if (*folder == '\0')
