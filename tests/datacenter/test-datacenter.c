@@ -193,6 +193,123 @@ test_cli_register_software_psd (void)
   g_assert_cmpuint (pm_psd_get_serial (PM_PSD (psd)), ==, 4100777);
 }
 
+/* A private key file as a provider keeps it: a line of text before the PEM block, as in
+ * data/keys/demo-provider.key. */
+static char *
+write_key_with_preamble (const char   *dir,
+                         PmSigningKey *key)
+{
+  g_autoptr(GBytes) pem = pm_signing_key_to_pem (key);
+  g_autofree char *text = g_strdup_printf ("Test provider key, made for this test only.\n%.*s",
+                                           (int) g_bytes_get_size (pem),
+                                           (const char *) g_bytes_get_data (pem, NULL));
+  char *path = g_build_filename (dir, "provider.key", NULL);
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+static char *
+file_fingerprint (const char *path,
+                  gboolean    private_key)
+{
+  g_autofree char *pem = NULL;
+  g_autoptr(PmSigningKey) signing = NULL;
+  g_autoptr(PmVerifyKey) verify = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_get_contents (path, &pem, NULL, &error));
+  if (private_key)
+    {
+      signing = pm_signing_key_new_from_pem (pem, -1, &error);
+      g_assert_no_error (error);
+      verify = pm_signing_key_get_verify_key (signing);
+    }
+  else
+    {
+      verify = pm_verify_key_new_from_pem (pem, -1, &error);
+      g_assert_no_error (error);
+    }
+  return pm_verify_key_fingerprint (verify);
+}
+
+/* init with the provider's existing key signs with that key, and with no other; a key
+ * that does not load stops init before it writes anything. */
+static void
+test_pki_provider_key (void)
+{
+  g_autofree char *dir = test_make_dir ("pm-pki-key");
+  g_autofree char *dc = g_build_filename (dir, "dc", NULL);
+  g_autofree char *bad_dc = g_build_filename (dir, "bad", NULL);
+  g_autofree char *bad_ca = g_build_filename (bad_dc, "ca.pem", NULL);
+  g_autofree char *pub_file = g_build_filename (dc, "provider.pub.pem", NULL);
+  g_autofree char *priv_file = g_build_filename (dc, "provider-key.pem", NULL);
+  g_autofree char *public_only = g_build_filename (dir, "public.pem", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing.key", NULL);
+  g_autofree char *key_file = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *got_public = NULL;
+  g_autofree char *got_private = NULL;
+  g_autofree char *demo_dc = NULL;
+  g_autofree char *demo_key = NULL;
+  g_autofree char *demo_pub = NULL;
+  g_autofree char *demo_expected = NULL;
+  g_autofree char *demo_got = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(PmSigningKey) key = pm_signing_key_generate (NULL);
+  g_autoptr(PmVerifyKey) verify = pm_signing_key_get_verify_key (key);
+  g_autoptr(GBytes) verify_pem = pm_verify_key_to_pem (verify);
+  g_autoptr(GError) error = NULL;
+
+  key_file = write_key_with_preamble (dir, key);
+  expected = pm_verify_key_fingerprint (verify);
+
+  g_assert_true (pm_dc_pki_create_with_key (dc, "dc.example.com", key_file, &error));
+  g_assert_no_error (error);
+  got_public = file_fingerprint (pub_file, FALSE);
+  got_private = file_fingerprint (priv_file, TRUE);
+  g_assert_cmpstr (got_public, ==, expected);
+  g_assert_cmpstr (got_private, ==, expected);
+
+  /* A public key, a missing file and a file that is no key are refused, with nothing
+   * written. */
+  g_file_set_contents (public_only, g_bytes_get_data (verify_pem, NULL),
+                       (gssize) g_bytes_get_size (verify_pem), NULL);
+  g_assert_false (pm_dc_pki_create_with_key (bad_dc, "dc.example.com", public_only, &error));
+  g_assert_error (error, PM_DC_PKI_ERROR, PM_DC_PKI_ERROR_KEY);
+  g_assert_nonnull (strstr (error->message, "not a P-256 private key"));
+  g_clear_error (&error);
+  g_assert_false (pm_dc_pki_create_with_key (bad_dc, "dc.example.com", missing, &error));
+  g_assert_error (error, PM_DC_PKI_ERROR, PM_DC_PKI_ERROR_KEY);
+  g_clear_error (&error);
+  g_assert_false (pm_dc_pki_create_with_key (bad_dc, "dc.example.com", bad_ca, &error));
+  g_assert_error (error, PM_DC_PKI_ERROR, PM_DC_PKI_ERROR_KEY);
+  g_clear_error (&error);
+  g_assert_false (g_file_test (bad_ca, G_FILE_TEST_EXISTS));
+
+  /* The command line, with the demo provider key that comes with Postmeter (its text
+   * preamble included): the data center's public key is the shipped one. */
+  demo_dc = g_build_filename (dir, "demo-dc", NULL);
+  demo_key = g_build_filename (g_getenv ("POSTMETER_SOURCE_ROOT"), "data", "keys",
+                               "demo-provider.key", NULL);
+  demo_pub = g_build_filename (g_getenv ("POSTMETER_SOURCE_ROOT"), "data", "keys",
+                               "demo-provider.pub", NULL);
+  out = run_tool (0, NULL, "init", demo_dc, "--host", "127.0.0.1", "--provider-key",
+                  demo_key, NULL);
+  g_clear_pointer (&out, g_free);
+  demo_expected = file_fingerprint (demo_pub, FALSE);
+  g_clear_pointer (&pub_file, g_free);
+  pub_file = g_build_filename (demo_dc, "provider.pub.pem", NULL);
+  demo_got = file_fingerprint (pub_file, FALSE);
+  g_assert_cmpstr (demo_got, ==, demo_expected);
+
+  out = run_tool (1, &err, "init", bad_dc, "--host", "127.0.0.1", "--provider-key",
+                  public_only, NULL);
+  g_assert_nonnull (strstr (err, "not a P-256 private key"));
+  g_assert_false (g_file_test (bad_ca, G_FILE_TEST_EXISTS));
+}
+
 static void
 waiter_cb (GObject      *source,
            GAsyncResult *result,
@@ -624,6 +741,7 @@ main (int    argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/datacenter/pki/init", test_pki);
+  g_test_add_func ("/datacenter/pki/provider-key", test_pki_provider_key);
   g_test_add_func ("/datacenter/cli/administration", test_cli);
   g_test_add_func ("/datacenter/cli/serve", test_cli_serve);
   g_test_add_func ("/datacenter/cli/register-software-psd", test_cli_register_software_psd);
