@@ -48,6 +48,19 @@ if [ ! -f "$demo_dc_dir/ca.pem" ]; then
   unset rates rates_id rates_version rates_effective
 fi
 
+# A demo state made by an older demo, whose data center made its own provider key, has a
+# PSD that opens with that key only; the kiosk now trusts the demo provider key.
+demo_pem_block() {
+  sed -n '/-----BEGIN PUBLIC KEY-----/,/-----END PUBLIC KEY-----/p' "$1"
+}
+if [ "$(demo_pem_block "$demo_dc_dir/provider.pub.pem")" != \
+     "$(demo_pem_block "$top/data/keys/demo-provider.pub")" ]; then
+  echo "demo: $demo_dc_dir signs with its own provider key, not data/keys/demo-provider.key;" \
+       "remove $POSTMETER_DEMO_DIR to start again" >&2
+  exit 1
+fi
+unset -f demo_pem_block
+
 if [ ! -d "$demo_psd_dir" ]; then
   echo "demo: making the demo PSD and registering it with the data center"
   "$demo_dc" register-software-psd "$demo_dc_dir" "$demo_psd_dir" --account DEMO-001 \
