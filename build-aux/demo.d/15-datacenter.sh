@@ -74,9 +74,30 @@ gsettings set org.postmeter.Kiosk connectivity-url \
 gsettings set org.postmeter.Kiosk provider-ca-file "$demo_dc_dir/ca.pem"
 gsettings set org.postmeter.Kiosk provider-key-file "$top/data/keys/demo-provider.pub"
 
-"$demo_dc" serve "$demo_dc_dir" --address 127.0.0.1 --port "$demo_dc_port" \
-  --http-port "$demo_dc_http_port" >"$demo_dc_log" 2>&1 &
-demo_dc_pid=$!
+# The data center of a demo that has just ended may still hold the ports for a moment
+# (it is stopped within a second of the demo's end): a busy port is tried again.
+demo_dc_attempts=10
+while :; do
+  "$demo_dc" serve "$demo_dc_dir" --address 127.0.0.1 --port "$demo_dc_port" \
+    --http-port "$demo_dc_http_port" >"$demo_dc_log" 2>&1 &
+  demo_dc_pid=$!
+  tries=100
+  until grep -q '^Serving' "$demo_dc_log" 2>/dev/null; do
+    if ! kill -0 "$demo_dc_pid" 2>/dev/null || [ "$tries" -le 0 ]; then
+      break
+    fi
+    tries=$((tries - 1))
+    sleep 0.1
+  done
+  grep -q '^Serving' "$demo_dc_log" 2>/dev/null && break
+  kill "$demo_dc_pid" 2>/dev/null || true
+  demo_dc_attempts=$((demo_dc_attempts - 1))
+  if ! grep -q 'Address already in use' "$demo_dc_log" || [ "$demo_dc_attempts" -le 0 ]; then
+    echo "demo: the data center did not start; see $demo_dc_log" >&2
+    exit 1
+  fi
+  sleep 1
+done
 
 # build-aux/demo ends by exec'ing the kiosk runner, which keeps this shell's process id:
 # the data center goes when that process goes, however the demo ends.
@@ -87,16 +108,7 @@ demo_shell_pid=$$
   kill "$demo_dc_pid" 2>/dev/null
 ) >/dev/null 2>&1 &
 
-tries=100
-until grep -q '^Serving' "$demo_dc_log" 2>/dev/null; do
-  if ! kill -0 "$demo_dc_pid" 2>/dev/null || [ "$tries" -le 0 ]; then
-    echo "demo: the data center did not start; see $demo_dc_log" >&2
-    exit 1
-  fi
-  tries=$((tries - 1))
-  sleep 0.1
-done
 echo "demo: data center at https://127.0.0.1:$demo_dc_port (log: $demo_dc_log)"
 export POSTMETER_DEMO_DATACENTER="https://127.0.0.1:$demo_dc_port"
 unset demo_dc demo_dc_dir demo_dc_port demo_dc_http_port demo_dc_log demo_psd_dir tries
-unset demo_shell_pid
+unset demo_shell_pid demo_dc_attempts
