@@ -428,8 +428,8 @@ provider_key_file (void)
 /* Opens the software PSD the kiosk uses. A folder without a PSD is refused rather than
  * given a new one: a new PSD is made by the kiosk or by the provider's registration. */
 static PmSoftwarePsd *
-open_psd (const char  *state_dir,
-          GError     **error)
+open_psd (const char *state_dir,
+          GError    **error)
 {
   g_autofree char *psd_dir = g_build_filename (state_dir, PSD_FOLDER_NAME, NULL);
   g_autofree char *state_file = g_build_filename (psd_dir, PSD_STATE_FILE, NULL);
@@ -548,10 +548,10 @@ psd_status (const char *state_dir)
 
 /* A connection made from the same settings as the kiosk's. */
 static PmConnection *
-make_connection (const char  *state_dir,
-                 PmPsd       *psd,
-                 PmStore     *store,
-                 GError     **error)
+make_connection (const char *state_dir,
+                 PmPsd      *psd,
+                 PmStore    *store,
+                 GError    **error)
 {
   PmConnectionConfig config = { 0 };
   PmConnection *connection;
