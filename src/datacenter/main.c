@@ -1,6 +1,6 @@
 /* postmeter-datacenter: the provider's side of Postmeter, for tests, demos and as a model
  *
- *   postmeter-datacenter init DIR --host NAME
+ *   postmeter-datacenter init DIR --host NAME [--provider-key FILE]
  *   postmeter-datacenter serve DIR [--address IP] [--port N] [--http-port N]
  *   postmeter-datacenter register-device DIR --psd-serial N --psd-key FILE --account ID
  *                                        [--origin-zip ZIP]
@@ -34,7 +34,7 @@ usage (void)
 {
   fprintf (stderr,
            "Usage:\n"
-           "  postmeter-datacenter init DIR --host NAME\n"
+           "  postmeter-datacenter init DIR --host NAME [--provider-key FILE]\n"
            "  postmeter-datacenter serve DIR [--address IP] [--port N] [--http-port N]\n"
            "  postmeter-datacenter register-device DIR --psd-serial N --psd-key FILE"
            " --account ID [--origin-zip ZIP]\n"
@@ -88,6 +88,7 @@ main (int    argc,
   g_autofree char *type = NULL;
   g_autofree char *name = NULL;
   g_autofree char *effective = NULL;
+  g_autofree char *provider_key_file = NULL;
   int port = 8443, http_port = 8080, psd_serial = 0, origin_zip = 0;
   gint64 version = 0;
   GError *error = NULL;
@@ -106,6 +107,8 @@ main (int    argc,
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Package name", "NAME" },
     { "version", 0, 0, G_OPTION_ARG_INT64, &version, "Package version", "N" },
     { "effective", 0, 0, G_OPTION_ARG_STRING, &effective, "Effective date", "DATE" },
+    { "provider-key", 0, 0, G_OPTION_ARG_FILENAME, &provider_key_file,
+      "init: the provider's existing signing key (PEM private key)", "FILE" },
     { NULL }
   };
 
@@ -123,7 +126,7 @@ main (int    argc,
     {
       if (host == NULL)
         return usage ();
-      if (!pm_dc_pki_create (directory, host, &error))
+      if (!pm_dc_pki_create_with_key (directory, host, provider_key_file, &error))
         return fail (error);
       printf ("Data center keys made in %s for %s.\n"
               "Give machines %s/ca.pem (the CA they trust) and %s/provider.pub.pem "

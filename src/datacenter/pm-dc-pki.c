@@ -55,6 +55,43 @@ pm_dc_pki_create (const char *directory,
                   const char *host,
                   GError    **error)
 {
+  return pm_dc_pki_create_with_key (directory, host, NULL, error);
+}
+
+/* The provider's existing signing key. A key file may carry a text preamble before its
+ * PEM block (data/keys/demo-provider.key says what it is for); OpenSSL's PEM reader skips
+ * it. */
+static PmSigningKey *
+load_signing_key (const char *path,
+                  GError    **error)
+{
+  g_autofree char *pem = NULL;
+  g_autoptr(GError) local_error = NULL;
+  PmSigningKey *key;
+
+  if (!g_file_get_contents (path, &pem, NULL, &local_error))
+    {
+      g_set_error (error, PM_DC_PKI_ERROR, PM_DC_PKI_ERROR_KEY,
+                   "Could not read the provider key: %s", local_error->message);
+      return NULL;
+    }
+  key = pm_signing_key_new_from_pem (pem, -1, &local_error);
+  if (key == NULL)
+    {
+      g_set_error (error, PM_DC_PKI_ERROR, PM_DC_PKI_ERROR_KEY,
+                   "%s is not a P-256 private key in PEM form: %s", path,
+                   local_error->message);
+      return NULL;
+    }
+  return key;
+}
+
+gboolean
+pm_dc_pki_create_with_key (const char *directory,
+                           const char *host,
+                           const char *provider_key_file,
+                           GError    **error)
+{
   g_autofree char *ca = g_build_filename (directory, "ca.pem", NULL);
   g_autofree char *ca_key = g_build_filename (directory, "ca-key.pem", NULL);
   g_autofree char *server = g_build_filename (directory, "server.pem", NULL);
@@ -74,6 +111,14 @@ pm_dc_pki_create (const char *directory,
   g_autoptr(GBytes) pub = NULL;
 
   g_return_val_if_fail (directory != NULL && host != NULL, FALSE);
+
+  /* A key that does not load stops init before anything is written. */
+  if (provider_key_file != NULL)
+    {
+      signing = load_signing_key (provider_key_file, error);
+      if (signing == NULL)
+        return FALSE;
+    }
 
   if (g_mkdir_with_parents (directory, 0700) != 0)
     {
@@ -122,8 +167,9 @@ pm_dc_pki_create (const char *directory,
   g_chmod (ca_key, 0600);
   g_chmod (server_key, 0600);
 
-  /* The provider signing key. */
-  signing = pm_signing_key_generate (error);
+  /* The provider signing key: the one given, else a new one. */
+  if (signing == NULL)
+    signing = pm_signing_key_generate (error);
   if (signing == NULL)
     return FALSE;
   pem = pm_signing_key_to_pem (signing);

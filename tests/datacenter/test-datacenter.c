@@ -193,6 +193,123 @@ test_cli_register_software_psd (void)
   g_assert_cmpuint (pm_psd_get_serial (PM_PSD (psd)), ==, 4100777);
 }
 
+/* A private key file as a provider keeps it: a line of text before the PEM block, as in
+ * data/keys/demo-provider.key. */
+static char *
+write_key_with_preamble (const char   *dir,
+                         PmSigningKey *key)
+{
+  g_autoptr(GBytes) pem = pm_signing_key_to_pem (key);
+  g_autofree char *text = g_strdup_printf ("Test provider key, made for this test only.\n%.*s",
+                                           (int) g_bytes_get_size (pem),
+                                           (const char *) g_bytes_get_data (pem, NULL));
+  char *path = g_build_filename (dir, "provider.key", NULL);
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+static char *
+file_fingerprint (const char *path,
+                  gboolean    private_key)
+{
+  g_autofree char *pem = NULL;
+  g_autoptr(PmSigningKey) signing = NULL;
+  g_autoptr(PmVerifyKey) verify = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_get_contents (path, &pem, NULL, &error));
+  if (private_key)
+    {
+      signing = pm_signing_key_new_from_pem (pem, -1, &error);
+      g_assert_no_error (error);
+      verify = pm_signing_key_get_verify_key (signing);
+    }
+  else
+    {
+      verify = pm_verify_key_new_from_pem (pem, -1, &error);
+      g_assert_no_error (error);
+    }
+  return pm_verify_key_fingerprint (verify);
+}
+
+/* init with the provider's existing key signs with that key, and with no other; a key
+ * that does not load stops init before it writes anything. */
+static void
+test_pki_provider_key (void)
+{
+  g_autofree char *dir = test_make_dir ("pm-pki-key");
+  g_autofree char *dc = g_build_filename (dir, "dc", NULL);
+  g_autofree char *bad_dc = g_build_filename (dir, "bad", NULL);
+  g_autofree char *bad_ca = g_build_filename (bad_dc, "ca.pem", NULL);
+  g_autofree char *pub_file = g_build_filename (dc, "provider.pub.pem", NULL);
+  g_autofree char *priv_file = g_build_filename (dc, "provider-key.pem", NULL);
+  g_autofree char *public_only = g_build_filename (dir, "public.pem", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing.key", NULL);
+  g_autofree char *key_file = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *got_public = NULL;
+  g_autofree char *got_private = NULL;
+  g_autofree char *demo_dc = NULL;
+  g_autofree char *demo_key = NULL;
+  g_autofree char *demo_pub = NULL;
+  g_autofree char *demo_expected = NULL;
+  g_autofree char *demo_got = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(PmSigningKey) key = pm_signing_key_generate (NULL);
+  g_autoptr(PmVerifyKey) verify = pm_signing_key_get_verify_key (key);
+  g_autoptr(GBytes) verify_pem = pm_verify_key_to_pem (verify);
+  g_autoptr(GError) error = NULL;
+
+  key_file = write_key_with_preamble (dir, key);
+  expected = pm_verify_key_fingerprint (verify);
+
+  g_assert_true (pm_dc_pki_create_with_key (dc, "dc.example.com", key_file, &error));
+  g_assert_no_error (error);
+  got_public = file_fingerprint (pub_file, FALSE);
+  got_private = file_fingerprint (priv_file, TRUE);
+  g_assert_cmpstr (got_public, ==, expected);
+  g_assert_cmpstr (got_private, ==, expected);
+
+  /* A public key, a missing file and a file that is no key are refused, with nothing
+   * written. */
+  g_file_set_contents (public_only, g_bytes_get_data (verify_pem, NULL),
+                       (gssize) g_bytes_get_size (verify_pem), NULL);
+  g_assert_false (pm_dc_pki_create_with_key (bad_dc, "dc.example.com", public_only, &error));
+  g_assert_error (error, PM_DC_PKI_ERROR, PM_DC_PKI_ERROR_KEY);
+  g_assert_nonnull (strstr (error->message, "not a P-256 private key"));
+  g_clear_error (&error);
+  g_assert_false (pm_dc_pki_create_with_key (bad_dc, "dc.example.com", missing, &error));
+  g_assert_error (error, PM_DC_PKI_ERROR, PM_DC_PKI_ERROR_KEY);
+  g_clear_error (&error);
+  g_assert_false (pm_dc_pki_create_with_key (bad_dc, "dc.example.com", bad_ca, &error));
+  g_assert_error (error, PM_DC_PKI_ERROR, PM_DC_PKI_ERROR_KEY);
+  g_clear_error (&error);
+  g_assert_false (g_file_test (bad_ca, G_FILE_TEST_EXISTS));
+
+  /* The command line, with the demo provider key that comes with Postmeter (its text
+   * preamble included): the data center's public key is the shipped one. */
+  demo_dc = g_build_filename (dir, "demo-dc", NULL);
+  demo_key = g_build_filename (g_getenv ("POSTMETER_SOURCE_ROOT"), "data", "keys",
+                               "demo-provider.key", NULL);
+  demo_pub = g_build_filename (g_getenv ("POSTMETER_SOURCE_ROOT"), "data", "keys",
+                               "demo-provider.pub", NULL);
+  out = run_tool (0, NULL, "init", demo_dc, "--host", "127.0.0.1", "--provider-key",
+                  demo_key, NULL);
+  g_clear_pointer (&out, g_free);
+  demo_expected = file_fingerprint (demo_pub, FALSE);
+  g_clear_pointer (&pub_file, g_free);
+  pub_file = g_build_filename (demo_dc, "provider.pub.pem", NULL);
+  demo_got = file_fingerprint (pub_file, FALSE);
+  g_assert_cmpstr (demo_got, ==, demo_expected);
+
+  out = run_tool (1, &err, "init", bad_dc, "--host", "127.0.0.1", "--provider-key",
+                  public_only, NULL);
+  g_assert_nonnull (strstr (err, "not a P-256 private key"));
+  g_assert_false (g_file_test (bad_ca, G_FILE_TEST_EXISTS));
+}
+
 static void
 waiter_cb (GObject      *source,
            GAsyncResult *result,
@@ -253,6 +370,248 @@ test_cli_serve (void)
   g_assert_true (WIFEXITED (wait_status));
   g_assert_cmpint (WEXITSTATUS (wait_status), ==, 0);
   g_spawn_close_pid (pid);
+}
+
+/* Starts `serve` on free loopback ports; answers its process and the TLS port. */
+static GPid
+start_serve (const char *dir,
+             guint      *out_https_port)
+{
+  g_autofree char *tool = tool_path ();
+  g_autofree char *line = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInputStream) stdout_stream = NULL;
+  g_autoptr(GDataInputStream) data = NULL;
+  const char *argv[] = { tool, "serve", dir, "--address", "127.0.0.1", "--port", "0",
+                         "--http-port", "0", NULL };
+  guint http_port = 0;
+  GPid pid;
+  int out_fd;
+
+  g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                            NULL, &pid, NULL, &out_fd, NULL, &error);
+  g_assert_no_error (error);
+  stdout_stream = g_unix_input_stream_new (out_fd, TRUE);
+  data = g_data_input_stream_new (stdout_stream);
+  line = g_data_input_stream_read_line (data, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_assert_cmpint (sscanf (line, "Serving https://127.0.0.1:%u (services) and "
+                           "http://127.0.0.1:%u/generate_204", out_https_port, &http_port),
+                   ==, 2);
+  return pid;
+}
+
+static void
+stop_serve (GPid pid)
+{
+  int wait_status = 0;
+
+  kill (pid, SIGTERM);
+  g_assert_cmpint (waitpid (pid, &wait_status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+}
+
+/* Runs postmeter-admin on state_dir with the kiosk settings of config_home (a keyfile
+ * settings backend) and input on standard input; asserts the exit status. */
+static char *
+run_admin (int          expected_status,
+           char       **out_stderr,
+           const char  *config_home,
+           const char  *state_dir,
+           const char  *input,
+           const char  *command,
+           ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tool = g_build_filename (g_getenv ("POSTMETER_BUILD_ROOT"), "src", "tools",
+                                            "postmeter-admin", NULL);
+  g_autofree char *state_option = g_strconcat ("--state-dir=", state_dir, NULL);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  char *out = NULL;
+  char *err = NULL;
+  va_list args;
+
+  g_ptr_array_add (argv, tool);
+  g_ptr_array_add (argv, state_option);
+  va_start (args, command);
+  for (const char *a = command; a != NULL; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "GSETTINGS_BACKEND", "keyfile", TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config_home, TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
+                                          &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, input, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  if (g_subprocess_get_exit_status (process) != expected_status)
+    g_test_message ("postmeter-admin %s: %s", command, err);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, expected_status);
+  if (out_stderr != NULL)
+    *out_stderr = err;
+  else
+    g_free (err);
+  return out;
+}
+
+/* The kiosk's settings as the keyfile backend keeps them. */
+static void
+write_kiosk_settings (const char *config_home,
+                      const char *settings)
+{
+  g_autofree char *dir = g_build_filename (config_home, "glib-2.0", "settings", NULL);
+  g_autofree char *file = g_build_filename (dir, "keyfile", NULL);
+  g_autofree char *text = g_strconcat ("[org/postmeter/Kiosk]\n", settings, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (file, text, -1, NULL));
+}
+
+/* postmeter-admin refill: a supervisor's code authorises it; the PSD gets its operational
+ * block and then its funds from the data center, within the account's balance, each
+ * refill numbered one more than the last and written to the audit log. */
+static void
+test_cli_admin_refill (void)
+{
+  g_autofree char *dir = test_make_dir ("pm-admin-refill");
+  g_autofree char *dc = g_build_filename (dir, "dc", NULL);
+  g_autofree char *state = g_build_filename (dir, "meter", NULL);
+  g_autofree char *psd_dir = g_build_filename (state, "psd", NULL);
+  g_autofree char *empty_state = g_build_filename (dir, "empty", NULL);
+  g_autofree char *config = g_build_filename (dir, "config", NULL);
+  g_autofree char *no_config = g_build_filename (dir, "no-config", NULL);
+  g_autofree char *ca = g_build_filename (dc, "ca.pem", NULL);
+  g_autofree char *demo_key = g_build_filename (g_getenv ("POSTMETER_SOURCE_ROOT"), "data",
+                                                "keys", "demo-provider.key", NULL);
+  g_autofree char *settings = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  guint port = 0;
+  GPid pid;
+
+  /* One provider key for everything: the data center signs with the demo key, and the
+   * meter's settings leave the provider key empty, which is the shipped demo key. */
+  out = run_tool (0, NULL, "init", dc, "--host", "127.0.0.1", "--provider-key", demo_key,
+                  NULL);
+  g_clear_pointer (&out, g_free);
+  out = run_tool (0, NULL, "register-software-psd", dc, psd_dir, "--account", "ADMIN-1",
+                  "--psd-serial", "4100555", "--origin-zip", "60601", NULL);
+  g_clear_pointer (&out, g_free);
+  out = run_tool (0, NULL, "fund", dc, "ADMIN-1", "300.00", NULL);
+  g_clear_pointer (&out, g_free);
+  pid = start_serve (dc, &port);
+
+  settings = g_strdup_printf ("datacenter-url='https://127.0.0.1:%u'\n"
+                              "provider-ca-file='%s'\n", port, ca);
+  write_kiosk_settings (config, settings);
+
+  out = run_admin (0, NULL, config, state, "2468\n", "set-up", "Alex Morgan", NULL);
+  g_clear_pointer (&out, g_free);
+  out = run_admin (0, NULL, config, state, "2468\n1357\n", "add-user", "Jamie Lee",
+                   "operator", NULL);
+  g_clear_pointer (&out, g_free);
+
+  out = run_admin (0, NULL, config, state, NULL, "status", NULL);
+  g_assert_nonnull (strstr (out, "serial 4100555\n"));
+  g_assert_nonnull (strstr (out, "operational-block no\n"));
+  g_assert_nonnull (strstr (out, "descending $0.00\n"));
+  g_assert_nonnull (strstr (out, "specimen yes\n"));
+  g_clear_pointer (&out, g_free);
+
+  /* Bad input, a wrong code, no code: refused before anything is asked of anyone. */
+  out = run_admin (1, &err, config, state, "2468\n", "refill", "ten dollars", NULL);
+  g_assert_nonnull (strstr (err, "is not an amount of money"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  out = run_admin (1, &err, config, state, "2468\n", "refill", "0", NULL);
+  g_assert_nonnull (strstr (err, "more than $0.00"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  out = run_admin (1, &err, config, state, "1111\n", "refill", "10.00", NULL);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  out = run_admin (1, &err, config, state, "1357\n", "refill", "10.00", NULL);
+  g_assert_nonnull (strstr (err, "refill needs a supervisor; Jamie Lee is operator"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  out = run_admin (1, &err, config, state, "", "refill", "10.00", NULL);
+  g_assert_nonnull (strstr (err, "needs a supervisor's code"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* The first refill installs the block first. */
+  out = run_admin (0, NULL, config, state, "2468\n", "refill", "120.50", NULL);
+  g_assert_nonnull (strstr (out, "Operational block installed: PSD 4100555, origin ZIP "
+                                 "60601"));
+  g_assert_nonnull (strstr (out, "Refilled $120.50\n"));
+  g_assert_nonnull (strstr (out, "sequence 1\n"));
+  g_assert_nonnull (strstr (out, "account-balance $179.50\n"));
+  g_assert_nonnull (strstr (out, "descending $120.50\n"));
+  g_clear_pointer (&out, g_free);
+
+  /* More than the account holds: the data center refuses, the PSD keeps what it had. */
+  out = run_admin (4, &err, config, state, "2468\n", "refill", "500.00", NULL);
+  g_assert_nonnull (strstr (err, "the refill was not applied"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  out = run_admin (0, NULL, config, state, "2468\n", "refill", "30.00", NULL);
+  g_assert_null (strstr (out, "Operational block"));
+  g_assert_nonnull (strstr (out, "Refilled $30.00\n"));
+  g_assert_nonnull (strstr (out, "sequence 2\n"));
+  g_assert_nonnull (strstr (out, "account-balance $149.50\n"));
+  g_assert_nonnull (strstr (out, "descending $150.50\n"));
+  g_clear_pointer (&out, g_free);
+
+  out = run_admin (0, NULL, config, state, NULL, "status", NULL);
+  g_assert_nonnull (strstr (out, "operational-block yes\n"));
+  g_assert_nonnull (strstr (out, "origin-zip 60601\n"));
+  g_assert_nonnull (strstr (out, "descending $150.50\n"));
+  g_assert_nonnull (strstr (out, "ascending $0.00\n"));
+  g_assert_nonnull (strstr (out, "last-refill-sequence 2\n"));
+  g_clear_pointer (&out, g_free);
+
+  /* The supervisor's refills are in the audit log, under their user id. */
+  out = run_admin (0, NULL, config, state, NULL, "audit", NULL);
+  g_assert_nonnull (strstr (out, "psd-operational-block\t1\tPSD 4100555, origin ZIP 60601"));
+  g_assert_nonnull (strstr (out, "psd-refill\t1\t$120.50, sequence 1, receipt "));
+  g_assert_nonnull (strstr (out, "psd-refill\t1\t$30.00, sequence 2, receipt "));
+  g_clear_pointer (&out, g_free);
+
+  /* No data center address in the settings. */
+  out = run_admin (4, &err, no_config, state, "2468\n", "refill", "10.00", NULL);
+  g_assert_nonnull (strstr (err, "No data center address is set"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* A meter with no PSD yet: nothing is made behind the kiosk's back. */
+  out = run_admin (0, NULL, config, empty_state, "2468\n", "set-up", "Alex Morgan", NULL);
+  g_clear_pointer (&out, g_free);
+  out = run_admin (3, &err, config, empty_state, NULL, "status", NULL);
+  g_assert_nonnull (strstr (err, "There is no PSD in"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  out = run_admin (3, &err, config, empty_state, "2468\n", "refill", "10.00", NULL);
+  g_assert_nonnull (strstr (err, "There is no PSD in"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* The data center gone: a clear failure, and the PSD unchanged. */
+  stop_serve (pid);
+  out = run_admin (4, &err, config, state, "2468\n", "refill", "10.00", NULL);
+  g_assert_nonnull (strstr (err, "did not sign the meter in"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  out = run_admin (0, NULL, config, state, NULL, "status", NULL);
+  g_assert_nonnull (strstr (out, "descending $150.50\n"));
 }
 
 /* A refill the data center issued but the PSD never applied is sent again, even under a
@@ -624,9 +983,11 @@ main (int    argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/datacenter/pki/init", test_pki);
+  g_test_add_func ("/datacenter/pki/provider-key", test_pki_provider_key);
   g_test_add_func ("/datacenter/cli/administration", test_cli);
   g_test_add_func ("/datacenter/cli/serve", test_cli_serve);
   g_test_add_func ("/datacenter/cli/register-software-psd", test_cli_register_software_psd);
+  g_test_add_func ("/datacenter/cli/admin-refill", test_cli_admin_refill);
   g_test_add_func ("/datacenter/funds/refill-resend", test_refill_resend);
   g_test_add_func ("/datacenter/server/hostile-requests", test_hostile_requests);
   g_test_add_func ("/datacenter/funds/replacement", test_replacement);

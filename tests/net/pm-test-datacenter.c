@@ -102,10 +102,15 @@ pm_test_datacenter_start (const char *host)
   g_autoptr(GError) error = NULL;
   g_autofree char *provider_file = NULL;
   g_autofree char *pem = NULL;
+  g_autofree char *demo_key = g_build_filename (PM_SOURCE_DATADIR, "keys",
+                                                "demo-provider.key", NULL);
 
   dc->directory = g_dir_make_tmp ("pm-dc-XXXXXX", &error);
   g_assert_no_error (error);
-  pm_dc_pki_create (dc->directory, host != NULL ? host : "127.0.0.1", &error);
+  /* One provider key, as on a real machine: the data center signs with the key the
+   * shipped rate packages are signed with, so a kiosk that trusts its key accepts them. */
+  pm_dc_pki_create_with_key (dc->directory, host != NULL ? host : "127.0.0.1", demo_key,
+                             &error);
   g_assert_no_error (error);
   dc->ca_file = g_build_filename (dc->directory, "ca.pem", NULL);
 

@@ -1,6 +1,7 @@
 /* pm-test-datacenter.h: a data center for tests and benchmarks, on loopback with TLS
  *
- * The fixture makes a fresh data center folder (CA, server certificate, provider key),
+ * The fixture makes a fresh data center folder (CA, server certificate; the provider key is
+ * the demo key of data/keys, as the shipped rate packages are signed with it),
  * runs PmDcServer on a thread of its own, registers one device with a freshly made PSD key
  * and funds its account. It can also run a misbehaving server on the same CA, and a TCP
  * relay that throttles and cuts connections.
