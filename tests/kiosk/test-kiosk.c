@@ -853,6 +853,60 @@ test_mail_refusals_and_modes (void)
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
 }
 
+static gboolean
+mail_message_is (gpointer data)
+{
+  return g_strcmp0 (pm_mail_page_get_message (PM_MAIL_PAGE (page ("mail"))), data) == 0;
+}
+
+static gboolean
+mail_preset_is (gpointer data)
+{
+  return g_strcmp0 (pm_mail_page_get_preset (PM_MAIL_PAGE (page ("mail"))), data) == 0;
+}
+
+static void
+test_mail_presets (void)
+{
+  GtkWidget *mail;
+  g_autofree char *class_code = NULL;
+
+  if (skip_without_display ())
+    return;
+
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
+  mail = page ("mail");
+  g_assert_true (wait_until (mail_ready, mail));
+
+  /* Large envelopes with a key-in amount, saved together under one name. */
+  act (mail, "mail.select-class", "first-class-flat");
+  act (mail, "mail.select-mode", "key-in");
+  act (mail, "mail.save-preset", "");
+  g_assert_cmpstr (pm_mail_page_get_message (PM_MAIL_PAGE (mail)), ==,
+                   "Type a name for the preset first.");
+  act (mail, "mail.save-preset", "Flats keyed in");
+  if (!wait_until (mail_message_is, "The preset is saved."))
+    g_error ("Saving the preset: %s", pm_mail_page_get_message (PM_MAIL_PAGE (mail)));
+
+  /* Back to letters, then one touch brings the preset's choices back. */
+  act (mail, "mail.select-class", "first-class-letter");
+  act (mail, "mail.select-mode", "postage");
+  act (mail, "mail.apply-preset", "Flats keyed in");
+  g_assert_true (wait_until (mail_preset_is, "Flats keyed in"));
+  class_code = pm_mail_page_dup_class (PM_MAIL_PAGE (mail));
+  g_assert_cmpstr (class_code, ==, "first-class-flat");
+  g_assert_cmpstr (pm_mail_page_get_mode (PM_MAIL_PAGE (mail)), ==, "key-in");
+
+  /* The supervisor makes it the default. */
+  act (mail, "mail.default-preset", "Flats keyed in");
+  if (!wait_until (mail_message_is, "The Mail screen now starts with this preset."))
+    g_error ("Setting the default: %s", pm_mail_page_get_message (PM_MAIL_PAGE (mail)));
+  save_screenshot ("mail-preset");
+
+  act (mail, "mail.select-mode", "postage");
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
+}
+
 static void
 test_unbuilt_screens (void)
 {
@@ -1343,6 +1397,7 @@ main (int   argc,
   g_test_add_func ("/kiosk/window/unlock", test_unlock);
   g_test_add_func ("/kiosk/window/mail-print-letter", test_mail_print_letter);
   g_test_add_func ("/kiosk/window/mail-refusals-and-modes", test_mail_refusals_and_modes);
+  g_test_add_func ("/kiosk/window/mail-presets", test_mail_presets);
   g_test_add_func ("/kiosk/window/unbuilt-screens", test_unbuilt_screens);
   g_test_add_func ("/kiosk/window/users-add-disable", test_users_add_disable);
   g_test_add_func ("/kiosk/window/log-out", test_log_out);
