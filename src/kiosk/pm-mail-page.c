@@ -81,6 +81,7 @@ struct _PmMailPage
   gboolean        busy;
   gboolean        stable;
   gboolean        connected_app;
+  guint           tick_id;          /* while shown: the date rolls at local midnight */
 
   /* Template children. */
   GtkWidget      *preset_row;
@@ -1291,11 +1292,31 @@ take_piece_action (GtkWidget  *widget,
 
 /* GObject -------------------------------------------------------------------------------- */
 
+static gboolean
+tick_cb (gpointer user_data)
+{
+  update_postage (PM_MAIL_PAGE (user_data));
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 pm_mail_page_map (GtkWidget *widget)
 {
+  PmMailPage *self = PM_MAIL_PAGE (widget);
+
   GTK_WIDGET_CLASS (pm_mail_page_parent_class)->map (widget);
-  pm_mail_page_refresh (PM_MAIL_PAGE (widget));
+  pm_mail_page_refresh (self);
+  if (self->tick_id == 0)
+    self->tick_id = g_timeout_add_seconds (10, tick_cb, self);
+}
+
+static void
+pm_mail_page_unmap (GtkWidget *widget)
+{
+  PmMailPage *self = PM_MAIL_PAGE (widget);
+
+  g_clear_handle_id (&self->tick_id, g_source_remove);
+  GTK_WIDGET_CLASS (pm_mail_page_parent_class)->unmap (widget);
 }
 
 static void
@@ -1304,6 +1325,7 @@ pm_mail_page_dispose (GObject *object)
   PmMailPage *self = PM_MAIL_PAGE (object);
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->tick_id, g_source_remove);
   follow_scale (self, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (object), PM_TYPE_MAIL_PAGE);
 
@@ -1349,6 +1371,7 @@ pm_mail_page_class_init (PmMailPageClass *klass)
   object_class->dispose = pm_mail_page_dispose;
   object_class->finalize = pm_mail_page_finalize;
   widget_class->map = pm_mail_page_map;
+  widget_class->unmap = pm_mail_page_unmap;
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -1585,4 +1608,20 @@ pm_mail_page_get_mode (PmMailPage *self)
 {
   g_return_val_if_fail (PM_IS_MAIL_PAGE (self), NULL);
   return pm_piece_mode_to_string (current_mode (self));
+}
+
+/* The date of mailing the screen shows, "DEC 04 2026". */
+const char *
+pm_mail_page_get_date_text (PmMailPage *self)
+{
+  g_return_val_if_fail (PM_IS_MAIL_PAGE (self), NULL);
+  return adw_action_row_get_subtitle (ADW_ACTION_ROW (self->date_row));
+}
+
+/* Works the postage and date out again now, as the page does every few seconds. */
+void
+pm_mail_page_update (PmMailPage *self)
+{
+  g_return_if_fail (PM_IS_MAIL_PAGE (self));
+  update_postage (self);
 }

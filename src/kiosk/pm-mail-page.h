@@ -46,5 +46,7 @@ int                   pm_mail_page_get_today_count  (PmMailPage   *self);
 const char           *pm_mail_page_get_preset       (PmMailPage   *self);
 char                 *pm_mail_page_dup_class        (PmMailPage   *self);
 const char           *pm_mail_page_get_mode         (PmMailPage   *self);
+const char           *pm_mail_page_get_date_text    (PmMailPage   *self);
+void                  pm_mail_page_update           (PmMailPage   *self);
 
 G_END_DECLS

@@ -839,6 +839,26 @@ test_mail_refusals_and_modes (void)
   outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
   g_assert_nonnull (outcome);
   g_assert_cmpint (outcome->postage, ==, 0);
+  g_assert_true (g_str_has_prefix (outcome->job_id, "date-stamp-"));
+
+  /* Re-date and graphic only (the endorsement in data/graphics) take nothing either. */
+  act (mail, "mail.select-mode", "re-date");
+  mail_print (mail);
+  outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
+  g_assert_nonnull (outcome);
+  g_assert_cmpint (outcome->postage, ==, 0);
+  g_assert_true (g_str_has_prefix (outcome->job_id, "re-date-"));
+  act (mail, "mail.select-mode", "graphic");
+  mail_print (mail);
+  outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
+  g_assert_nonnull (outcome);
+  g_assert_cmpint (outcome->postage, ==, 0);
+  g_assert_true (g_str_has_prefix (outcome->job_id, "graphic-"));
+  {
+    g_autofree char *pdf = g_strdup_printf ("%s/printed/%s.pdf", state_dir, outcome->job_id);
+
+    g_assert_true (g_file_test (pdf, G_FILE_TEST_IS_REGULAR));
+  }
   g_assert_cmpstr (pm_mail_page_get_batch_text (PM_MAIL_PAGE (mail)), ==,
                    "3 pieces, $27.14");
 
@@ -904,6 +924,95 @@ test_mail_presets (void)
   save_screenshot ("mail-preset");
 
   act (mail, "mail.select-mode", "postage");
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
+}
+
+static guint32
+indicium_date_of (const PmPrintOutcome *outcome)
+{
+  g_autoptr(GError) error = NULL;
+  PmIndicium indicium;
+
+  g_assert_nonnull (outcome);
+  g_assert_true (pm_indicium_decode (g_bytes_get_data (outcome->indicium, NULL),
+                                     g_bytes_get_size (outcome->indicium), &indicium,
+                                     &error));
+  return indicium.date_of_mailing;
+}
+
+static guint32
+local_date (int days_ahead)
+{
+  g_autoptr(GDate) day = pm_clock_today_local ();
+
+  g_date_add_days (day, days_ahead);
+  return pm_indicium_date_from_gdate (day);
+}
+
+static void
+test_mail_dates (void)
+{
+  GtkWidget *mail;
+  g_autoptr(GDateTime) now = NULL;
+  g_autoptr(GDateTime) before_midnight = NULL;
+  g_autofree char *shown = NULL;
+  guint32 today;
+
+  if (skip_without_display ())
+    return;
+
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
+  mail = page ("mail");
+  g_assert_true (wait_until (mail_ready, mail));
+  act (mail, "mail.select-mode", "postage");
+  act (mail, "mail.select-class", "first-class-letter");
+  act (mail, "mail.set-manual-weight", "1 oz");
+
+  /* One second before local midnight, then two seconds later: the date rolls over. */
+  now = pm_clock_now_local ();
+  before_midnight = g_date_time_new_local (g_date_time_get_year (now),
+                                           g_date_time_get_month (now),
+                                           g_date_time_get_day_of_month (now), 23, 59, 59);
+  pm_clock_set_override_us (g_date_time_to_unix (before_midnight) * G_USEC_PER_SEC);
+  today = local_date (0);
+  pm_mail_page_update (PM_MAIL_PAGE (mail));
+  shown = pm_indicium_format_date (today);
+  g_assert_cmpstr (pm_mail_page_get_date_text (PM_MAIL_PAGE (mail)), ==, shown);
+  mail_print (mail);
+  g_assert_cmpuint (indicium_date_of (pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail))),
+                    ==, today);
+
+  pm_clock_advance_s (2);
+  pm_mail_page_update (PM_MAIL_PAGE (mail));
+  g_free (shown);
+  shown = pm_indicium_format_date (local_date (0));
+  g_assert_cmpuint (local_date (0), !=, today);
+  g_assert_cmpstr (pm_mail_page_get_date_text (PM_MAIL_PAGE (mail)), ==, shown);
+  mail_print (mail);
+  g_assert_cmpuint (indicium_date_of (pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail))),
+                    ==, local_date (0));
+
+  /* Back to the real time. Moving the clock to midnight may have tripped the idle lock:
+   * sign in again. */
+  pm_clock_clear_override ();
+  spin_for_ms (1100);
+  if (page_is ("lock"))
+    {
+      sign_in (SUPERVISOR_CODE, "home");
+      gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
+    }
+
+  /* Dated 30 days ahead, the most allowed; then never back to today. */
+  g_assert_true (gtk_widget_activate_action (mail, "mail.set-days-ahead", "i", 30));
+  mail_print (mail);
+  g_assert_cmpuint (indicium_date_of (pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail))),
+                    ==, local_date (30));
+  save_screenshot ("mail-dated-ahead");
+  g_assert_true (gtk_widget_activate_action (mail, "mail.set-days-ahead", "i", 0));
+  assert_mail_refused (mail, "never dated back");
+  save_screenshot ("mail-refused-date-back");
+
+  act (mail, "mail.set-manual-weight", "");
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
 }
 
@@ -1398,6 +1507,7 @@ main (int   argc,
   g_test_add_func ("/kiosk/window/mail-print-letter", test_mail_print_letter);
   g_test_add_func ("/kiosk/window/mail-refusals-and-modes", test_mail_refusals_and_modes);
   g_test_add_func ("/kiosk/window/mail-presets", test_mail_presets);
+  g_test_add_func ("/kiosk/window/mail-dates", test_mail_dates);
   g_test_add_func ("/kiosk/window/unbuilt-screens", test_unbuilt_screens);
   g_test_add_func ("/kiosk/window/users-add-disable", test_users_add_disable);
   g_test_add_func ("/kiosk/window/log-out", test_log_out);
