@@ -1114,7 +1114,11 @@ print_thread (GTask        *task,
       return;
     }
 
-  if (!check_psd (data->status, data->postage, data->date, takes_postage, &error))
+  /* A date stamp on incoming mail and a graphic carry nothing of the PSD's, so a locked
+   * PSD does not stop them; a re-date prints the meter's serial and origin. */
+  if (data->request.mode != PM_PIECE_MODE_DATE_STAMP
+      && data->request.mode != PM_PIECE_MODE_GRAPHIC
+      && !check_psd (data->status, data->postage, data->date, takes_postage, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
