@@ -1016,6 +1016,66 @@ test_mail_dates (void)
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
 }
 
+static gboolean
+mail_settling (gpointer data)
+{
+  const char *weight = pm_mail_page_get_weight_text (PM_MAIL_PAGE (data));
+
+  return !pm_mail_page_get_weight_stable (PM_MAIL_PAGE (data)) &&
+         g_strcmp0 (weight, "—") != 0 && g_strcmp0 (weight, "0 oz") != 0;
+}
+
+/* The refusals that come from the devices, each on screen, each taking nothing. */
+static void
+test_mail_device_refusals (void)
+{
+  GtkWidget *mail;
+  g_autofree char *printed = NULL;
+  g_autofree char *away = NULL;
+  g_autoptr(PmPsdStatus) locked = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *funds = NULL;
+
+  if (skip_without_display ())
+    return;
+
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
+  mail = page ("mail");
+  g_assert_true (wait_until (mail_ready, mail));
+  act (mail, "mail.select-mode", "postage");
+  act (mail, "mail.select-class", "first-class-letter");
+  g_assert_true (wait_until (mail_funds_shown, mail));
+  funds = g_strdup (pm_mail_page_get_funds_text (PM_MAIL_PAGE (mail)));
+
+  /* Printing while the weight still swings. */
+  act (mail, "mail.take-piece", NULL);
+  act (mail, "mail.put-piece", "1.5 oz");
+  if (!wait_until (mail_settling, mail))
+    g_error ("The scale never showed the piece settling");
+  assert_mail_refused (mail, "not stable yet");
+  save_screenshot ("mail-refused-not-stable");
+  put_piece (mail, "1.5 oz", "1.5 oz");
+
+  /* The printer's folder gone: the printer is offline. */
+  printed = g_build_filename (state_dir, "printed", NULL);
+  away = g_build_filename (state_dir, "printed-away", NULL);
+  g_assert_cmpint (g_rename (printed, away), ==, 0);
+  assert_mail_refused (mail, "The printer cannot print");
+  save_screenshot ("mail-refused-printer-offline");
+  g_assert_cmpint (g_rename (away, printed), ==, 0);
+
+  /* A locked PSD. */
+  locked = pm_psd_lock_sync (pm_application_get_psd (app), "test of the lock", &error);
+  g_assert_no_error (error);
+  assert_mail_refused (mail, "The meter is locked");
+  save_screenshot ("mail-refused-locked");
+
+  g_assert_true (wait_until (mail_funds_shown, mail));
+  g_assert_cmpstr (pm_mail_page_get_funds_text (PM_MAIL_PAGE (mail)), ==, funds);
+  act (mail, "mail.take-piece", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
+}
+
 static void
 test_unbuilt_screens (void)
 {
@@ -1508,6 +1568,7 @@ main (int   argc,
   g_test_add_func ("/kiosk/window/mail-refusals-and-modes", test_mail_refusals_and_modes);
   g_test_add_func ("/kiosk/window/mail-presets", test_mail_presets);
   g_test_add_func ("/kiosk/window/mail-dates", test_mail_dates);
+  g_test_add_func ("/kiosk/window/mail-device-refusals", test_mail_device_refusals);
   g_test_add_func ("/kiosk/window/unbuilt-screens", test_unbuilt_screens);
   g_test_add_func ("/kiosk/window/users-add-disable", test_users_add_disable);
   g_test_add_func ("/kiosk/window/log-out", test_log_out);

@@ -524,7 +524,7 @@ test_refusal_printer_offline (void)
 
   g_assert_cmpint (g_rmdir (f->printed), ==, 0);
   assert_nothing_taken (f, &request, PM_PRINT_FLOW_ERROR_PRINTER_OFFLINE,
-                        "No postage was taken");
+                        "The printer cannot print");
   g_assert_cmpint (g_mkdir (f->printed, 0700), ==, 0);
 }
 
