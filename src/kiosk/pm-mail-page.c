@@ -592,8 +592,16 @@ low_funds_cb (GObject      *source,
       && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   self = PM_MAIL_PAGE (user_data);
-  if (error == NULL)
-    self->low_funds = value;
+  if (error == NULL && value != self->low_funds)
+    {
+      PmApplication *app = application (self);
+      PmPsd *psd = app != NULL ? pm_application_get_psd (app) : NULL;
+
+      /* The warning is decided again with the supervisor's threshold. */
+      self->low_funds = value;
+      if (psd != NULL)
+        pm_psd_get_status_async (psd, self->cancellable, status_cb, self);
+    }
 }
 
 /* "First-Class Mail letter" for "first-class-letter", from the package in force. */
@@ -1624,4 +1632,15 @@ pm_mail_page_update (PmMailPage *self)
 {
   g_return_if_fail (PM_IS_MAIL_PAGE (self));
   update_postage (self);
+}
+
+/* The low-funds warning on screen, or NULL when there is none. */
+const char *
+pm_mail_page_get_low_funds_warning (PmMailPage *self)
+{
+  g_return_val_if_fail (PM_IS_MAIL_PAGE (self), NULL);
+
+  if (!gtk_widget_get_visible (self->low_funds_label))
+    return NULL;
+  return gtk_label_get_text (GTK_LABEL (self->low_funds_label));
 }

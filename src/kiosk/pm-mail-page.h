@@ -48,5 +48,6 @@ char                 *pm_mail_page_dup_class        (PmMailPage   *self);
 const char           *pm_mail_page_get_mode         (PmMailPage   *self);
 const char           *pm_mail_page_get_date_text    (PmMailPage   *self);
 void                  pm_mail_page_update           (PmMailPage   *self);
+const char           *pm_mail_page_get_low_funds_warning (PmMailPage *self);
 
 G_END_DECLS

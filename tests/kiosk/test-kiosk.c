@@ -28,6 +28,7 @@
 #include "pm-mail-page.h"
 #include "pm-psd-message.h"
 #include "pm-software-psd.h"
+#include "pm-store-records.h"
 #include "pm-settings-keys.h"
 #include "pm-settings-page.h"
 #include "pm-setup-page.h"
@@ -1025,6 +1026,12 @@ mail_settling (gpointer data)
          g_strcmp0 (weight, "—") != 0 && g_strcmp0 (weight, "0 oz") != 0;
 }
 
+static gboolean
+mail_low_funds_shown (gpointer data)
+{
+  return pm_mail_page_get_low_funds_warning (PM_MAIL_PAGE (data)) != NULL;
+}
+
 /* The refusals that come from the devices, each on screen, each taking nothing. */
 static void
 test_mail_device_refusals (void)
@@ -1072,6 +1079,19 @@ test_mail_device_refusals (void)
 
   g_assert_true (wait_until (mail_funds_shown, mail));
   g_assert_cmpstr (pm_mail_page_get_funds_text (PM_MAIL_PAGE (mail)), ==, funds);
+
+  /* The supervisor's low-funds threshold above what is left: the warning shows. */
+  g_assert_null (pm_mail_page_get_low_funds_warning (PM_MAIL_PAGE (mail)));
+  g_assert_true (pm_store_set_setting_int (pm_application_get_store (app),
+                                           PM_STORE_SETTING_LOW_FUNDS_MILLS,
+                                           250 * PM_MILLS_PER_DOLLAR, 1, &error));
+  g_assert_no_error (error);
+  pm_mail_page_refresh (PM_MAIL_PAGE (mail));
+  if (!wait_until (mail_low_funds_shown, mail))
+    g_error ("No low-funds warning with $250.00 as the threshold");
+  g_assert_cmpstr (pm_mail_page_get_low_funds_warning (PM_MAIL_PAGE (mail)), ==,
+                   "Funds are low (below $250.00). Add funds from the Funds screen.");
+  save_screenshot ("mail-low-funds");
   act (mail, "mail.take-piece", NULL);
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
 }
