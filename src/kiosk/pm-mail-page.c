@@ -225,7 +225,8 @@ build_request (PmMailPage     *self,
   request->destination_zip = gtk_editable_get_text (GTK_EDITABLE (self->destination_entry));
   if (*amount_text != '\0')
     pm_money_parse (amount_text, &request->amount, NULL);
-  request->days_ahead = (guint) gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->days_spin));
+  request->days_ahead =
+    (guint) gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->days_spin));
   if (account_index < self->account_ids->len)
     request->account_id = g_array_index (self->account_ids, gint64, account_index);
   request->user_id = self->user != NULL ? self->user->id : 0;
