@@ -13,6 +13,7 @@
 #include "pm-indicium.h"
 #include "pm-settings-keys.h"
 #include "pm-sim-scale.h"
+#include "pm-store-presets.h"
 #include "pm-store-records.h"
 
 /* The modes in the order the Print row offers them. */
@@ -63,6 +64,11 @@ struct _PmMailPage
   GtkStringList  *account_model;
   GArray         *account_ids;      /* gint64, as in account_model */
   GtkStringList  *mode_model;
+  GtkStringList  *preset_model;     /* "No preset", then presets, by name */
+  GPtrArray      *presets;          /* of PmPreset, as in preset_model after the first */
+  gboolean        default_applied;  /* the supervisor's default, once per page */
+  char           *saved_preset;     /* saved, to choose and announce once reloaded */
+  char           *preset_notice;
   GBytes         *graphic;          /* graphic only, when one is installed */
   PmPrintOutcome *last_outcome;
   char           *message;
@@ -75,8 +81,12 @@ struct _PmMailPage
   gboolean        busy;
   gboolean        stable;
   gboolean        connected_app;
+  guint           tick_id;          /* while shown: the date rolls at local midnight */
 
   /* Template children. */
+  GtkWidget      *preset_row;
+  GtkWidget      *preset_entry;
+  GtkWidget      *default_button;
   GtkWidget      *weight_label;
   GtkWidget      *stable_label;
   GtkWidget      *scale_label;
@@ -109,6 +119,9 @@ struct _PmMailPage
 };
 
 G_DEFINE_FINAL_TYPE (PmMailPage, pm_mail_page, GTK_TYPE_WIDGET)
+
+static void load_presets     (PmMailPage *self);
+static void preset_chosen_cb (PmMailPage *self);
 
 static PmApplication *
 application (PmMailPage *self)
@@ -212,7 +225,8 @@ build_request (PmMailPage     *self,
   request->destination_zip = gtk_editable_get_text (GTK_EDITABLE (self->destination_entry));
   if (*amount_text != '\0')
     pm_money_parse (amount_text, &request->amount, NULL);
-  request->days_ahead = (guint) gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->days_spin));
+  request->days_ahead =
+    (guint) gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->days_spin));
   if (account_index < self->account_ids->len)
     request->account_id = g_array_index (self->account_ids, gint64, account_index);
   request->user_id = self->user != NULL ? self->user->id : 0;
@@ -488,6 +502,10 @@ accounts_cb (GObject      *source,
       if (account->id == PM_COST_ACCOUNT_GENERAL_ID)
         adw_combo_row_set_selected (ADW_COMBO_ROW (self->account_row), i);
     }
+
+  /* The default preset names an account: it is applied once the accounts are here. */
+  if (!self->default_applied)
+    load_presets (self);
 }
 
 static void
@@ -575,8 +593,16 @@ low_funds_cb (GObject      *source,
       && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   self = PM_MAIL_PAGE (user_data);
-  if (error == NULL)
-    self->low_funds = value;
+  if (error == NULL && value != self->low_funds)
+    {
+      PmApplication *app = application (self);
+      PmPsd *psd = app != NULL ? pm_application_get_psd (app) : NULL;
+
+      /* The warning is decided again with the supervisor's threshold. */
+      self->low_funds = value;
+      if (psd != NULL)
+        pm_psd_get_status_async (psd, self->cancellable, status_cb, self);
+    }
 }
 
 /* "First-Class Mail letter" for "first-class-letter", from the package in force. */
@@ -789,8 +815,240 @@ pm_mail_page_refresh (PmMailPage *self)
                           g_settings_get_boolean (self->settings, PM_SETTINGS_DEMO_CONTROLS)
                           && PM_IS_SIM_SCALE (self->scale));
   load_graphic (self);
+  load_presets (self);
   refresh_state (self);
   update_weight (self);
+}
+
+/* Presets -------------------------------------------------------------------------------- */
+
+static char *
+class_code_of (const Product *product)
+{
+  return g_strdup_printf ("%s-%s", pm_mail_class_to_string (product->mail_class),
+                          pm_shape_to_string (product->shape));
+}
+
+static gboolean
+select_class_code (PmMailPage *self,
+                   const char *code)
+{
+  for (guint i = 0; i < self->products->len; i++)
+    {
+      g_autofree char *name = class_code_of (&g_array_index (self->products, Product, i));
+
+      if (g_strcmp0 (name, code) == 0)
+        {
+          adw_combo_row_set_selected (ADW_COMBO_ROW (self->class_row), i);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static void
+apply_preset (PmMailPage     *self,
+              const PmPreset *preset)
+{
+  if (preset->class_code != NULL && *preset->class_code != '\0')
+    select_class_code (self, preset->class_code);
+
+  /* The class's services are listed again when it changes; tick the preset's. */
+  for (guint i = 0; i < self->service_checks->len; i++)
+    {
+      GtkCheckButton *check = g_ptr_array_index (self->service_checks, i);
+      guint service = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (check), "service"));
+
+      gtk_check_button_set_active (check, (preset->services & service) != 0);
+    }
+
+  for (guint i = 0; i < self->account_ids->len; i++)
+    if (g_array_index (self->account_ids, gint64, i) == preset->account_id)
+      adw_combo_row_set_selected (ADW_COMBO_ROW (self->account_row), i);
+
+  for (guint i = 0; i < G_N_ELEMENTS (modes); i++)
+    if (modes[i] == preset->mode)
+      adw_combo_row_set_selected (ADW_COMBO_ROW (self->mode_row), i);
+}
+
+static void
+preset_chosen_cb (PmMailPage *self)
+{
+  guint index = adw_combo_row_get_selected (ADW_COMBO_ROW (self->preset_row));
+
+  if (index == 0 || index > self->presets->len)
+    return;
+  apply_preset (self, g_ptr_array_index (self->presets, index - 1));
+}
+
+static void
+presets_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GPtrArray) presets = NULL;
+  g_autoptr(GError) error = NULL;
+  PmMailPage *self;
+  guint n;
+  guint chosen = 0;
+  g_autofree char *was = NULL;
+
+  presets = pm_store_list_presets_finish (PM_STORE (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = PM_MAIL_PAGE (user_data);
+  if (presets == NULL)
+    {
+      g_warning ("Could not read the presets: %s", error->message);
+      return;
+    }
+
+  /* Keep the chosen preset chosen across a reload, by name. */
+  n = adw_combo_row_get_selected (ADW_COMBO_ROW (self->preset_row));
+  if (n > 0 && n <= self->presets->len)
+    was = g_strdup (((PmPreset *) g_ptr_array_index (self->presets, n - 1))->name);
+
+  g_signal_handlers_block_by_func (self->preset_row, preset_chosen_cb, self);
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->preset_model));
+  gtk_string_list_splice (self->preset_model, 1, n - 1, NULL);
+  g_ptr_array_set_size (self->presets, 0);
+  for (guint i = 0; i < presets->len; i++)
+    {
+      PmPreset *preset = g_ptr_array_index (presets, i);
+      g_autofree char *title = preset->is_default
+                               ? g_strdup_printf (_("%s (default)"), preset->name)
+                               : g_strdup (preset->name);
+
+      gtk_string_list_append (self->preset_model, title);
+      g_ptr_array_add (self->presets, pm_preset_copy (preset));
+      if (self->saved_preset != NULL
+          ? g_strcmp0 (preset->name, self->saved_preset) == 0
+          : (g_strcmp0 (preset->name, was) == 0
+             || (!self->default_applied && preset->is_default)))
+        chosen = i + 1;
+    }
+  adw_combo_row_set_selected (ADW_COMBO_ROW (self->preset_row), chosen);
+  g_signal_handlers_unblock_by_func (self->preset_row, preset_chosen_cb, self);
+  g_clear_pointer (&self->saved_preset, g_free);
+  if (self->preset_notice != NULL)
+    {
+      g_autofree char *notice = g_steal_pointer (&self->preset_notice);
+
+      set_message (self, notice, "success");
+    }
+
+  /* The supervisor's default, when the page first has everything to apply it to. */
+  if (!self->default_applied && self->products->len > 0
+      && self->account_ids->len > 0)
+    {
+      self->default_applied = TRUE;
+      if (chosen > 0 && ((PmPreset *) g_ptr_array_index (self->presets,
+                                                         chosen - 1))->is_default)
+        apply_preset (self, g_ptr_array_index (self->presets, chosen - 1));
+    }
+}
+
+static void
+load_presets (PmMailPage *self)
+{
+  PmApplication *app = application (self);
+  PmStore *store = app != NULL ? pm_application_get_store (app) : NULL;
+
+  if (store != NULL)
+    pm_store_list_presets_async (store, self->cancellable, presets_cb, self);
+}
+
+static void
+preset_saved_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  PmMailPage *self;
+
+  if (!pm_store_save_preset_finish (PM_STORE (source), result, &error)
+      && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = PM_MAIL_PAGE (user_data);
+  if (error != NULL)
+    {
+      set_message (self, error->message, "warning");
+      g_clear_pointer (&self->saved_preset, g_free);
+    }
+  else
+    self->preset_notice = g_strdup (_("The preset is saved."));
+  load_presets (self);
+}
+
+static void
+save_preset (PmMailPage *self,
+             const char *name)
+{
+  PmApplication *app = application (self);
+  PmStore *store = app != NULL ? pm_application_get_store (app) : NULL;
+  g_autoptr(PmPreset) preset = pm_preset_new ();
+  g_autofree char *trimmed = g_strstrip (g_strdup (name));
+  PmPrintRequest request;
+
+  if (store == NULL)
+    return;
+  if (*trimmed == '\0')
+    {
+      set_message (self, _("Type a name for the preset first."), "warning");
+      return;
+    }
+
+  build_request (self, &request);
+  preset->name = g_steal_pointer (&trimmed);
+  {
+    guint index = adw_combo_row_get_selected (ADW_COMBO_ROW (self->class_row));
+
+    if (index < self->products->len)
+      preset->class_code = class_code_of (&g_array_index (self->products, Product, index));
+  }
+  preset->services = request.services;
+  preset->account_id = request.account_id;
+  preset->mode = request.mode;
+  g_free (self->saved_preset);
+  self->saved_preset = g_strdup (preset->name);
+  pm_store_save_preset_async (store, preset, self->cancellable, preset_saved_cb, self);
+}
+
+static void
+default_set_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  PmMailPage *self;
+
+  if (!pm_store_set_default_preset_finish (PM_STORE (source), result, &error)
+      && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = PM_MAIL_PAGE (user_data);
+  if (error != NULL)
+    set_message (self, error->message, "warning");
+  else
+    self->preset_notice = g_strdup (_("The Mail screen now starts with this preset."));
+  load_presets (self);
+}
+
+static void
+set_default_preset (PmMailPage *self,
+                    const char *name)
+{
+  PmApplication *app = application (self);
+  PmStore *store = app != NULL ? pm_application_get_store (app) : NULL;
+
+  if (store == NULL)
+    return;
+  if (self->user == NULL || self->user->role != PM_ROLE_SUPERVISOR)
+    {
+      set_message (self, _("Only a supervisor can choose the default preset."), "warning");
+      return;
+    }
+  pm_store_set_default_preset_async (store, name, self->user->id, self->cancellable,
+                                     default_set_cb, self);
 }
 
 /* Printing ------------------------------------------------------------------------------- */
@@ -888,19 +1146,8 @@ select_class_action (GtkWidget  *widget,
   PmMailPage *self = PM_MAIL_PAGE (widget);
   const char *code = g_variant_get_string (parameter, NULL);
 
-  for (guint i = 0; i < self->products->len; i++)
-    {
-      Product *p = &g_array_index (self->products, Product, i);
-      g_autofree char *name = g_strdup_printf ("%s-%s", pm_mail_class_to_string (p->mail_class),
-                                               pm_shape_to_string (p->shape));
-
-      if (g_strcmp0 (name, code) == 0)
-        {
-          adw_combo_row_set_selected (ADW_COMBO_ROW (self->class_row), i);
-          return;
-        }
-    }
-  g_warning ("No class “%s” in the rate package in force", code);
+  if (!select_class_code (self, code))
+    g_warning ("No class “%s” in the rate package in force", code);
 }
 
 static void
@@ -958,6 +1205,65 @@ set_amount_action (GtkWidget  *widget,
 }
 
 static void
+save_preset_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  save_preset (PM_MAIL_PAGE (widget), g_variant_get_string (parameter, NULL));
+}
+
+static void
+save_typed_preset_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  PmMailPage *self = PM_MAIL_PAGE (widget);
+
+  save_preset (self, gtk_editable_get_text (GTK_EDITABLE (self->preset_entry)));
+}
+
+static void
+apply_preset_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  PmMailPage *self = PM_MAIL_PAGE (widget);
+  const char *name = g_variant_get_string (parameter, NULL);
+
+  for (guint i = 0; i < self->presets->len; i++)
+    if (g_strcmp0 (((PmPreset *) g_ptr_array_index (self->presets, i))->name, name) == 0)
+      {
+        adw_combo_row_set_selected (ADW_COMBO_ROW (self->preset_row), i + 1);
+        return;
+      }
+  set_message (self, _("There is no preset by that name."), "warning");
+}
+
+static void
+default_preset_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  set_default_preset (PM_MAIL_PAGE (widget), g_variant_get_string (parameter, NULL));
+}
+
+static void
+default_chosen_preset_action (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *parameter)
+{
+  PmMailPage *self = PM_MAIL_PAGE (widget);
+  guint index = adw_combo_row_get_selected (ADW_COMBO_ROW (self->preset_row));
+
+  if (index == 0 || index > self->presets->len)
+    {
+      set_message (self, _("Choose a preset first."), "warning");
+      return;
+    }
+  set_default_preset (self, ((PmPreset *) g_ptr_array_index (self->presets, index - 1))->name);
+}
+
+static void
 reset_batch_action (GtkWidget  *widget,
                     const char *action_name,
                     GVariant   *parameter)
@@ -995,11 +1301,31 @@ take_piece_action (GtkWidget  *widget,
 
 /* GObject -------------------------------------------------------------------------------- */
 
+static gboolean
+tick_cb (gpointer user_data)
+{
+  update_postage (PM_MAIL_PAGE (user_data));
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 pm_mail_page_map (GtkWidget *widget)
 {
+  PmMailPage *self = PM_MAIL_PAGE (widget);
+
   GTK_WIDGET_CLASS (pm_mail_page_parent_class)->map (widget);
-  pm_mail_page_refresh (PM_MAIL_PAGE (widget));
+  pm_mail_page_refresh (self);
+  if (self->tick_id == 0)
+    self->tick_id = g_timeout_add_seconds (10, tick_cb, self);
+}
+
+static void
+pm_mail_page_unmap (GtkWidget *widget)
+{
+  PmMailPage *self = PM_MAIL_PAGE (widget);
+
+  g_clear_handle_id (&self->tick_id, g_source_remove);
+  GTK_WIDGET_CLASS (pm_mail_page_parent_class)->unmap (widget);
 }
 
 static void
@@ -1008,6 +1334,7 @@ pm_mail_page_dispose (GObject *object)
   PmMailPage *self = PM_MAIL_PAGE (object);
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->tick_id, g_source_remove);
   follow_scale (self, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (object), PM_TYPE_MAIL_PAGE);
 
@@ -1033,6 +1360,9 @@ pm_mail_page_finalize (GObject *object)
   g_clear_pointer (&self->products, g_array_unref);
   g_clear_pointer (&self->service_checks, g_ptr_array_unref);
   g_clear_pointer (&self->account_ids, g_array_unref);
+  g_clear_pointer (&self->presets, g_ptr_array_unref);
+  g_free (self->saved_preset);
+  g_free (self->preset_notice);
   g_clear_pointer (&self->graphic, g_bytes_unref);
   g_clear_pointer (&self->last_outcome, pm_print_outcome_free);
   g_free (self->message);
@@ -1050,10 +1380,14 @@ pm_mail_page_class_init (PmMailPageClass *klass)
   object_class->dispose = pm_mail_page_dispose;
   object_class->finalize = pm_mail_page_finalize;
   widget_class->map = pm_mail_page_map;
+  widget_class->unmap = pm_mail_page_unmap;
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/postmeter/Kiosk/pm-mail-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, PmMailPage, preset_row);
+  gtk_widget_class_bind_template_child (widget_class, PmMailPage, preset_entry);
+  gtk_widget_class_bind_template_child (widget_class, PmMailPage, default_button);
   gtk_widget_class_bind_template_child (widget_class, PmMailPage, weight_label);
   gtk_widget_class_bind_template_child (widget_class, PmMailPage, stable_label);
   gtk_widget_class_bind_template_child (widget_class, PmMailPage, scale_label);
@@ -1100,6 +1434,16 @@ pm_mail_page_class_init (PmMailPageClass *klass)
   gtk_widget_class_install_action (widget_class, "mail.set-amount", "s", set_amount_action);
   gtk_widget_class_install_action (widget_class, "mail.reset-batch", NULL,
                                    reset_batch_action);
+  gtk_widget_class_install_action (widget_class, "mail.save-preset", "s",
+                                   save_preset_action);
+  gtk_widget_class_install_action (widget_class, "mail.save-typed-preset", NULL,
+                                   save_typed_preset_action);
+  gtk_widget_class_install_action (widget_class, "mail.apply-preset", "s",
+                                   apply_preset_action);
+  gtk_widget_class_install_action (widget_class, "mail.default-preset", "s",
+                                   default_preset_action);
+  gtk_widget_class_install_action (widget_class, "mail.default-chosen-preset", NULL,
+                                   default_chosen_preset_action);
   gtk_widget_class_install_action (widget_class, "mail.put-piece", "s", put_piece_action);
   gtk_widget_class_install_action (widget_class, "mail.take-piece", NULL, take_piece_action);
 }
@@ -1130,6 +1474,14 @@ pm_mail_page_init (PmMailPage *self)
   adw_combo_row_set_model (ADW_COMBO_ROW (self->mode_row), G_LIST_MODEL (self->mode_model));
   g_object_unref (self->mode_model);
 
+  self->preset_model = gtk_string_list_new (NULL);
+  gtk_string_list_append (self->preset_model, _("No preset"));
+  adw_combo_row_set_model (ADW_COMBO_ROW (self->preset_row),
+                           G_LIST_MODEL (self->preset_model));
+  g_object_unref (self->preset_model);
+  self->presets = g_ptr_array_new_with_free_func ((GDestroyNotify) pm_preset_free);
+  g_signal_connect_swapped (self->preset_row, "notify::selected",
+                            G_CALLBACK (preset_chosen_cb), self);
   g_signal_connect_swapped (self->class_row, "notify::selected",
                             G_CALLBACK (fill_services), self);
   g_signal_connect_swapped (self->class_row, "notify::selected",
@@ -1230,4 +1582,66 @@ pm_mail_page_get_today_count (PmMailPage *self)
 {
   g_return_val_if_fail (PM_IS_MAIL_PAGE (self), -1);
   return self->today_count;
+}
+
+/* The chosen preset's name, or NULL. */
+const char *
+pm_mail_page_get_preset (PmMailPage *self)
+{
+  guint index;
+
+  g_return_val_if_fail (PM_IS_MAIL_PAGE (self), NULL);
+
+  index = adw_combo_row_get_selected (ADW_COMBO_ROW (self->preset_row));
+  if (index == 0 || index > self->presets->len)
+    return NULL;
+  return ((PmPreset *) g_ptr_array_index (self->presets, index - 1))->name;
+}
+
+/* The chosen class as "first-class-letter", or NULL. */
+char *
+pm_mail_page_dup_class (PmMailPage *self)
+{
+  guint index;
+
+  g_return_val_if_fail (PM_IS_MAIL_PAGE (self), NULL);
+
+  index = adw_combo_row_get_selected (ADW_COMBO_ROW (self->class_row));
+  if (index >= self->products->len)
+    return NULL;
+  return class_code_of (&g_array_index (self->products, Product, index));
+}
+
+const char *
+pm_mail_page_get_mode (PmMailPage *self)
+{
+  g_return_val_if_fail (PM_IS_MAIL_PAGE (self), NULL);
+  return pm_piece_mode_to_string (current_mode (self));
+}
+
+/* The date of mailing the screen shows, "DEC 04 2026". */
+const char *
+pm_mail_page_get_date_text (PmMailPage *self)
+{
+  g_return_val_if_fail (PM_IS_MAIL_PAGE (self), NULL);
+  return adw_action_row_get_subtitle (ADW_ACTION_ROW (self->date_row));
+}
+
+/* Works the postage and date out again now, as the page does every few seconds. */
+void
+pm_mail_page_update (PmMailPage *self)
+{
+  g_return_if_fail (PM_IS_MAIL_PAGE (self));
+  update_postage (self);
+}
+
+/* The low-funds warning on screen, or NULL when there is none. */
+const char *
+pm_mail_page_get_low_funds_warning (PmMailPage *self)
+{
+  g_return_val_if_fail (PM_IS_MAIL_PAGE (self), NULL);
+
+  if (!gtk_widget_get_visible (self->low_funds_label))
+    return NULL;
+  return gtk_label_get_text (GTK_LABEL (self->low_funds_label));
 }

@@ -8,8 +8,10 @@
  * Actions (for touch and tests): mail.print, mail.print-confirmed, mail.select-class (s,
  * "first-class-letter"), mail.select-mode (s, a PmPieceMode name), mail.set-destination (s),
  * mail.set-manual-weight (s, "" to use the scale), mail.set-days-ahead (i),
- * mail.set-amount (s), mail.reset-batch, and for demonstrations mail.put-piece (s, a
- * weight) and mail.take-piece.
+ * mail.set-amount (s), mail.reset-batch, mail.save-preset (s, a name),
+ * mail.save-typed-preset, mail.apply-preset (s), mail.default-preset (s, supervisors),
+ * mail.default-chosen-preset, and for demonstrations mail.put-piece (s, a weight) and
+ * mail.take-piece.
  */
 #pragma once
 
@@ -41,5 +43,11 @@ const char           *pm_mail_page_get_batch_text   (PmMailPage   *self);
 const PmPrintOutcome *pm_mail_page_get_last_outcome (PmMailPage   *self);
 /* Rows in Today's pieces; -1 until the list has been read. */
 int                   pm_mail_page_get_today_count  (PmMailPage   *self);
+const char           *pm_mail_page_get_preset       (PmMailPage   *self);
+char                 *pm_mail_page_dup_class        (PmMailPage   *self);
+const char           *pm_mail_page_get_mode         (PmMailPage   *self);
+const char           *pm_mail_page_get_date_text    (PmMailPage   *self);
+void                  pm_mail_page_update           (PmMailPage   *self);
+const char           *pm_mail_page_get_low_funds_warning (PmMailPage *self);
 
 G_END_DECLS

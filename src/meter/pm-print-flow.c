@@ -683,7 +683,8 @@ refusal_from_psd (const GError  *psd_error,
       }
 
   g_set_error (error, PM_PRINT_FLOW_ERROR, code,
-               _("The meter took no postage: %s"), psd_error->message);
+               _("The postal security device refused the piece: %s"),
+               psd_error->message);
   return FALSE;
 }
 
@@ -1114,7 +1115,11 @@ print_thread (GTask        *task,
       return;
     }
 
-  if (!check_psd (data->status, data->postage, data->date, takes_postage, &error))
+  /* A date stamp on incoming mail and a graphic carry nothing of the PSD's, so a locked
+   * PSD does not stop them; a re-date prints the meter's serial and origin. */
+  if (data->request.mode != PM_PIECE_MODE_DATE_STAMP
+      && data->request.mode != PM_PIECE_MODE_GRAPHIC
+      && !check_psd (data->status, data->postage, data->date, takes_postage, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -1310,8 +1315,8 @@ fail_print (GTask      *task,
   if (data->debit == NULL)
     {
       g_task_return_new_error (task, PM_PRINT_FLOW_ERROR, PM_PRINT_FLOW_ERROR_PRINT_FAILED,
-                               _("Nothing was printed and no postage was taken: %s. Check "
-                                 "the printer and try again."), why);
+                               _("The printer failed: %s. Check the printer and try "
+                                 "again."), why);
       g_object_unref (task);
       return;
     }
@@ -1438,9 +1443,9 @@ printer_state_cb (GObject      *source,
       set_busy (self, FALSE);
       g_task_return_new_error (outer, PM_PRINT_FLOW_ERROR,
                                PM_PRINT_FLOW_ERROR_PRINTER_OFFLINE,
-                               _("The printer cannot print (%s). No postage was taken. "
-                                 "Check that the printer is on, has envelopes and ink, "
-                                 "then press Print again."),
+                               _("The printer cannot print (%s). Check that the "
+                                 "printer is on, has envelopes and ink, then press Print "
+                                 "again."),
                                error != NULL ? error->message
                                : pm_printer_state_to_string (state));
       g_object_unref (outer);
@@ -1501,8 +1506,8 @@ pm_print_flow_print_async (PmPrintFlow          *self,
     {
       g_task_return_new_error (task, PM_PRINT_FLOW_ERROR,
                                PM_PRINT_FLOW_ERROR_PRINTER_OFFLINE,
-                               _("%s cannot print envelopes. No postage was taken. A "
-                                 "supervisor chooses an envelope printer in Settings."),
+                               _("%s cannot print envelopes. A supervisor chooses an "
+                                 "envelope printer in Settings."),
                                pm_printer_get_name (self->printer));
       g_object_unref (task);
       return;

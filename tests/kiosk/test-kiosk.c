@@ -28,6 +28,7 @@
 #include "pm-mail-page.h"
 #include "pm-psd-message.h"
 #include "pm-software-psd.h"
+#include "pm-store-records.h"
 #include "pm-settings-keys.h"
 #include "pm-settings-page.h"
 #include "pm-setup-page.h"
@@ -839,6 +840,26 @@ test_mail_refusals_and_modes (void)
   outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
   g_assert_nonnull (outcome);
   g_assert_cmpint (outcome->postage, ==, 0);
+  g_assert_true (g_str_has_prefix (outcome->job_id, "date-stamp-"));
+
+  /* Re-date and graphic only (the endorsement in data/graphics) take nothing either. */
+  act (mail, "mail.select-mode", "re-date");
+  mail_print (mail);
+  outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
+  g_assert_nonnull (outcome);
+  g_assert_cmpint (outcome->postage, ==, 0);
+  g_assert_true (g_str_has_prefix (outcome->job_id, "re-date-"));
+  act (mail, "mail.select-mode", "graphic");
+  mail_print (mail);
+  outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
+  g_assert_nonnull (outcome);
+  g_assert_cmpint (outcome->postage, ==, 0);
+  g_assert_true (g_str_has_prefix (outcome->job_id, "graphic-"));
+  {
+    g_autofree char *pdf = g_strdup_printf ("%s/printed/%s.pdf", state_dir, outcome->job_id);
+
+    g_assert_true (g_file_test (pdf, G_FILE_TEST_IS_REGULAR));
+  }
   g_assert_cmpstr (pm_mail_page_get_batch_text (PM_MAIL_PAGE (mail)), ==,
                    "3 pieces, $27.14");
 
@@ -850,6 +871,228 @@ test_mail_refusals_and_modes (void)
   act (mail, "mail.reset-batch", NULL);
   g_assert_cmpstr (pm_mail_page_get_batch_text (PM_MAIL_PAGE (mail)), ==,
                    "0 pieces, $0.00");
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
+}
+
+static gboolean
+mail_message_is (gpointer data)
+{
+  return g_strcmp0 (pm_mail_page_get_message (PM_MAIL_PAGE (page ("mail"))), data) == 0;
+}
+
+static gboolean
+mail_preset_is (gpointer data)
+{
+  return g_strcmp0 (pm_mail_page_get_preset (PM_MAIL_PAGE (page ("mail"))), data) == 0;
+}
+
+static void
+test_mail_presets (void)
+{
+  GtkWidget *mail;
+  g_autofree char *class_code = NULL;
+
+  if (skip_without_display ())
+    return;
+
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
+  mail = page ("mail");
+  g_assert_true (wait_until (mail_ready, mail));
+
+  /* Large envelopes with a key-in amount, saved together under one name. */
+  act (mail, "mail.select-class", "first-class-flat");
+  act (mail, "mail.select-mode", "key-in");
+  act (mail, "mail.save-preset", "");
+  g_assert_cmpstr (pm_mail_page_get_message (PM_MAIL_PAGE (mail)), ==,
+                   "Type a name for the preset first.");
+  act (mail, "mail.save-preset", "Flats keyed in");
+  if (!wait_until (mail_message_is, "The preset is saved."))
+    g_error ("Saving the preset: %s", pm_mail_page_get_message (PM_MAIL_PAGE (mail)));
+
+  /* Back to letters, then one touch brings the preset's choices back. */
+  act (mail, "mail.select-class", "first-class-letter");
+  act (mail, "mail.select-mode", "postage");
+  act (mail, "mail.apply-preset", "Flats keyed in");
+  g_assert_true (wait_until (mail_preset_is, "Flats keyed in"));
+  class_code = pm_mail_page_dup_class (PM_MAIL_PAGE (mail));
+  g_assert_cmpstr (class_code, ==, "first-class-flat");
+  g_assert_cmpstr (pm_mail_page_get_mode (PM_MAIL_PAGE (mail)), ==, "key-in");
+
+  /* The supervisor makes it the default. */
+  act (mail, "mail.default-preset", "Flats keyed in");
+  if (!wait_until (mail_message_is, "The Mail screen now starts with this preset."))
+    g_error ("Setting the default: %s", pm_mail_page_get_message (PM_MAIL_PAGE (mail)));
+  save_screenshot ("mail-preset");
+
+  act (mail, "mail.select-mode", "postage");
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
+}
+
+static guint32
+indicium_date_of (const PmPrintOutcome *outcome)
+{
+  g_autoptr(GError) error = NULL;
+  PmIndicium indicium;
+
+  g_assert_nonnull (outcome);
+  g_assert_true (pm_indicium_decode (g_bytes_get_data (outcome->indicium, NULL),
+                                     g_bytes_get_size (outcome->indicium), &indicium,
+                                     &error));
+  return indicium.date_of_mailing;
+}
+
+static guint32
+local_date (int days_ahead)
+{
+  g_autoptr(GDate) day = pm_clock_today_local ();
+
+  g_date_add_days (day, days_ahead);
+  return pm_indicium_date_from_gdate (day);
+}
+
+static void
+test_mail_dates (void)
+{
+  GtkWidget *mail;
+  g_autoptr(GDateTime) now = NULL;
+  g_autoptr(GDateTime) before_midnight = NULL;
+  g_autofree char *shown = NULL;
+  guint32 today;
+
+  if (skip_without_display ())
+    return;
+
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
+  mail = page ("mail");
+  g_assert_true (wait_until (mail_ready, mail));
+  act (mail, "mail.select-mode", "postage");
+  act (mail, "mail.select-class", "first-class-letter");
+  act (mail, "mail.set-manual-weight", "1 oz");
+
+  /* One second before local midnight, then two seconds later: the date rolls over. */
+  now = pm_clock_now_local ();
+  before_midnight = g_date_time_new_local (g_date_time_get_year (now),
+                                           g_date_time_get_month (now),
+                                           g_date_time_get_day_of_month (now), 23, 59, 59);
+  pm_clock_set_override_us (g_date_time_to_unix (before_midnight) * G_USEC_PER_SEC);
+  today = local_date (0);
+  pm_mail_page_update (PM_MAIL_PAGE (mail));
+  shown = pm_indicium_format_date (today);
+  g_assert_cmpstr (pm_mail_page_get_date_text (PM_MAIL_PAGE (mail)), ==, shown);
+  mail_print (mail);
+  g_assert_cmpuint (indicium_date_of (pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail))),
+                    ==, today);
+
+  pm_clock_advance_s (2);
+  pm_mail_page_update (PM_MAIL_PAGE (mail));
+  g_free (shown);
+  shown = pm_indicium_format_date (local_date (0));
+  g_assert_cmpuint (local_date (0), !=, today);
+  g_assert_cmpstr (pm_mail_page_get_date_text (PM_MAIL_PAGE (mail)), ==, shown);
+  mail_print (mail);
+  g_assert_cmpuint (indicium_date_of (pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail))),
+                    ==, local_date (0));
+
+  /* Back to the real time. Moving the clock to midnight may have tripped the idle lock:
+   * sign in again. */
+  pm_clock_clear_override ();
+  spin_for_ms (1100);
+  if (page_is ("lock"))
+    {
+      sign_in (SUPERVISOR_CODE, "home");
+      gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
+    }
+
+  /* Dated 30 days ahead, the most allowed; then never back to today. */
+  g_assert_true (gtk_widget_activate_action (mail, "mail.set-days-ahead", "i", 30));
+  mail_print (mail);
+  g_assert_cmpuint (indicium_date_of (pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail))),
+                    ==, local_date (30));
+  save_screenshot ("mail-dated-ahead");
+  g_assert_true (gtk_widget_activate_action (mail, "mail.set-days-ahead", "i", 0));
+  assert_mail_refused (mail, "never dated back");
+  save_screenshot ("mail-refused-date-back");
+
+  act (mail, "mail.set-manual-weight", "");
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
+}
+
+static gboolean
+mail_settling (gpointer data)
+{
+  const char *weight = pm_mail_page_get_weight_text (PM_MAIL_PAGE (data));
+
+  return !pm_mail_page_get_weight_stable (PM_MAIL_PAGE (data)) &&
+         g_strcmp0 (weight, "—") != 0 && g_strcmp0 (weight, "0 oz") != 0;
+}
+
+static gboolean
+mail_low_funds_shown (gpointer data)
+{
+  return pm_mail_page_get_low_funds_warning (PM_MAIL_PAGE (data)) != NULL;
+}
+
+/* The refusals that come from the devices, each on screen, each taking nothing. */
+static void
+test_mail_device_refusals (void)
+{
+  GtkWidget *mail;
+  g_autofree char *printed = NULL;
+  g_autofree char *away = NULL;
+  g_autoptr(PmPsdStatus) locked = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *funds = NULL;
+
+  if (skip_without_display ())
+    return;
+
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
+  mail = page ("mail");
+  g_assert_true (wait_until (mail_ready, mail));
+  act (mail, "mail.select-mode", "postage");
+  act (mail, "mail.select-class", "first-class-letter");
+  g_assert_true (wait_until (mail_funds_shown, mail));
+  funds = g_strdup (pm_mail_page_get_funds_text (PM_MAIL_PAGE (mail)));
+
+  /* Printing while the weight still swings. */
+  act (mail, "mail.take-piece", NULL);
+  act (mail, "mail.put-piece", "1.5 oz");
+  if (!wait_until (mail_settling, mail))
+    g_error ("The scale never showed the piece settling");
+  assert_mail_refused (mail, "not stable yet");
+  save_screenshot ("mail-refused-not-stable");
+  put_piece (mail, "1.5 oz", "1.5 oz");
+
+  /* The printer's folder gone: the printer is offline. */
+  printed = g_build_filename (state_dir, "printed", NULL);
+  away = g_build_filename (state_dir, "printed-away", NULL);
+  g_assert_cmpint (g_rename (printed, away), ==, 0);
+  assert_mail_refused (mail, "The printer cannot print");
+  save_screenshot ("mail-refused-printer-offline");
+  g_assert_cmpint (g_rename (away, printed), ==, 0);
+
+  /* A locked PSD. */
+  locked = pm_psd_lock_sync (pm_application_get_psd (app), "test of the lock", &error);
+  g_assert_no_error (error);
+  assert_mail_refused (mail, "The meter is locked");
+  save_screenshot ("mail-refused-locked");
+
+  g_assert_true (wait_until (mail_funds_shown, mail));
+  g_assert_cmpstr (pm_mail_page_get_funds_text (PM_MAIL_PAGE (mail)), ==, funds);
+
+  /* The supervisor's low-funds threshold above what is left: the warning shows. */
+  g_assert_null (pm_mail_page_get_low_funds_warning (PM_MAIL_PAGE (mail)));
+  g_assert_true (pm_store_set_setting_int (pm_application_get_store (app),
+                                           PM_STORE_SETTING_LOW_FUNDS_MILLS,
+                                           250 * PM_MILLS_PER_DOLLAR, 1, &error));
+  g_assert_no_error (error);
+  pm_mail_page_refresh (PM_MAIL_PAGE (mail));
+  if (!wait_until (mail_low_funds_shown, mail))
+    g_error ("No low-funds warning with $250.00 as the threshold");
+  g_assert_cmpstr (pm_mail_page_get_low_funds_warning (PM_MAIL_PAGE (mail)), ==,
+                   "Funds are low (below $250.00). Add funds from the Funds screen.");
+  save_screenshot ("mail-low-funds");
+  act (mail, "mail.take-piece", NULL);
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
 }
 
@@ -1354,6 +1597,9 @@ main (int   argc,
   g_test_add_func ("/kiosk/window/unlock", test_unlock);
   g_test_add_func ("/kiosk/window/mail-print-letter", test_mail_print_letter);
   g_test_add_func ("/kiosk/window/mail-refusals-and-modes", test_mail_refusals_and_modes);
+  g_test_add_func ("/kiosk/window/mail-presets", test_mail_presets);
+  g_test_add_func ("/kiosk/window/mail-dates", test_mail_dates);
+  g_test_add_func ("/kiosk/window/mail-device-refusals", test_mail_device_refusals);
   g_test_add_func ("/kiosk/window/unbuilt-screens", test_unbuilt_screens);
   g_test_add_func ("/kiosk/window/users-add-disable", test_users_add_disable);
   g_test_add_func ("/kiosk/window/log-out", test_log_out);

@@ -482,6 +482,19 @@ test_refusal_psd_locked (void)
 
   g_assert_no_error (error);
   assert_nothing_taken (f, &request, PM_PRINT_FLOW_ERROR_PSD_LOCKED, "locked");
+  request.mode = PM_PIECE_MODE_RE_DATE;
+  assert_nothing_taken (f, &request, PM_PRINT_FLOW_ERROR_PSD_LOCKED, "locked");
+
+  /* A date stamp on incoming mail needs nothing of the PSD. */
+  {
+    g_autoptr(PmPrintOutcome) stamp = NULL;
+
+    request.mode = PM_PIECE_MODE_DATE_STAMP;
+    stamp = print (f, &request, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (stamp->kind, ==, PM_PRINT_OUTCOME_PRINTED);
+    g_assert_cmpint (stamp->postage, ==, 0);
+  }
 }
 
 static void
@@ -511,7 +524,7 @@ test_refusal_printer_offline (void)
 
   g_assert_cmpint (g_rmdir (f->printed), ==, 0);
   assert_nothing_taken (f, &request, PM_PRINT_FLOW_ERROR_PRINTER_OFFLINE,
-                        "No postage was taken");
+                        "The printer cannot print");
   g_assert_cmpint (g_mkdir (f->printed, 0700), ==, 0);
 }
 
