@@ -197,7 +197,14 @@ show_page (PmWindow   *self,
   gtk_label_set_text (GTK_LABEL (self->title_label), title != NULL ? title : "");
 
   ensure_page (self, name);
-  gtk_stack_set_visible_child_name (GTK_STACK (self->stack), name);
+
+  /* The first real page replaces "Starting the meter…" at once rather than fading over it:
+   * a fade would draw both pages, spinner and all, for the first frames. */
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (GTK_STACK (self->stack)), "loading") == 0)
+    gtk_stack_set_visible_child_full (GTK_STACK (self->stack), name,
+                                      GTK_STACK_TRANSITION_TYPE_NONE);
+  else
+    gtk_stack_set_visible_child_name (GTK_STACK (self->stack), name);
 }
 
 /* Idle lock ------------------------------------------------------------------------------ */
@@ -514,6 +521,7 @@ pm_window_show_toast (PmWindow   *self,
 
   /* A new message replaces the one on screen: the newest is the one that matters. */
   gtk_label_set_text (GTK_LABEL (self->notice_label), text);
+  gtk_widget_set_visible (self->notice_revealer, TRUE);
   gtk_widget_set_can_target (self->notice_revealer, TRUE);
   gtk_revealer_set_reveal_child (GTK_REVEALER (self->notice_revealer), TRUE);
 
@@ -761,7 +769,9 @@ after_paint_cb (GdkFrameClock *clock,
   g_autofree char *line = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (g_strcmp0 (page, "loading") == 0)
+  /* Only a frame that shows the whole page counts, never one of a fade into it. */
+  if (g_strcmp0 (page, "loading") == 0 ||
+      gtk_stack_get_transition_running (GTK_STACK (self->stack)))
     return;
 
   g_clear_signal_handler (&self->after_paint_id, clock);
