@@ -1,12 +1,15 @@
 /* bench-startup.c: how fast postmeter shows its Lock page, and how much memory it holds
  *
  * Under one private Xvfb and session bus, starts `postmeter --windowed` (on a state folder
- * prepared with one supervisor, so the Lock page is what comes up) and a minimal GTK 4
- * window, N times each in turn. For each start it measures the time from just before exec
- * to the first painted frame (the program writes the CLOCK_MONOTONIC time of that frame
- * to POSTMETER_FIRST_FRAME_FILE) and the resident memory (VmRSS) once that frame is out.
- * It prints every run, the medians and postmeter's ratio to the minimal window, once with
- * GTK's default renderer and once with the cairo renderer.
+ * prepared with one supervisor, so the Lock page is what comes up), a minimal GTK 4
+ * window and a minimal AdwApplication window, N times each in turn. For each start it
+ * measures the time from just before exec to the first painted frame (the program writes
+ * the CLOCK_MONOTONIC time of that frame to POSTMETER_FIRST_FRAME_FILE) and the resident
+ * memory (VmRSS) once that frame is out. It prints every run, the medians and postmeter's
+ * ratio to the minimal GTK 4 window, which is the one the aim is set against, once with
+ * GTK's default renderer and once with the cairo renderer. The AdwApplication window is
+ * only a second yardstick: it shows how much of the difference libadwaita itself brings
+ * (its stylesheet, the application's D-Bus registration) and how much is postmeter's.
  *
  * Usage: bench-startup [RUNS]   (default 9)
  */
@@ -268,10 +271,12 @@ main (int   argc,
   g_autofree char *mark_file = NULL;
   g_autofree Run *kiosk_runs = NULL;
   g_autofree Run *minimal_runs = NULL;
+  g_autofree Run *adw_runs = NULL;
   guint n = argc > 1 ? (guint) atoi (argv[1]) : 9;
   const char *kiosk_argv[] = { PM_BENCH_POSTMETER, "--windowed", "--state-dir", NULL, NULL };
   const char *minimal_argv[] = { PM_BENCH_MINIMAL, NULL };
-  double kiosk_ms, minimal_ms, kiosk_mib, minimal_mib;
+  const char *adw_argv[] = { PM_BENCH_MINIMAL_ADW, NULL };
+  double kiosk_ms, minimal_ms, adw_ms, kiosk_mib, minimal_mib, adw_mib;
   static const char *renderers[] = { NULL, "cairo" };
 
   if (n == 0)
@@ -312,6 +317,7 @@ main (int   argc,
 
   kiosk_runs = g_new0 (Run, n);
   minimal_runs = g_new0 (Run, n);
+  adw_runs = g_new0 (Run, n);
 
   /* Twice: with GTK's default renderer (OpenGL; under Xvfb that is Mesa's software
    * rasteriser, where every new shader costs milliseconds) and with the cairo renderer,
@@ -324,24 +330,29 @@ main (int   argc,
         g_unsetenv ("GSK_RENDERER");
 
       g_print ("\nrenderer: %s\n", renderers[r] != NULL ? renderers[r] : "GTK's default");
-      g_print ("run  postmeter ms  postmeter MiB  minimal ms  minimal MiB\n");
+      g_print ("run  postmeter ms  postmeter MiB  minimal ms  minimal MiB"
+               "  minimal-adw ms  minimal-adw MiB\n");
       for (guint i = 0; i < n; i++)
         {
-          /* Alternate, so a slow moment of the machine hits both alike. */
+          /* Alternate, so a slow moment of the machine hits all alike. */
           if (!run_once (minimal_argv, mark_file, &minimal_runs[i], &error) ||
-              !run_once (kiosk_argv, mark_file, &kiosk_runs[i], &error))
+              !run_once (kiosk_argv, mark_file, &kiosk_runs[i], &error) ||
+              !run_once (adw_argv, mark_file, &adw_runs[i], &error))
             {
               g_printerr ("bench-startup: %s\n", error->message);
               return 1;
             }
-          g_print ("%3u  %12.1f  %13.1f  %10.1f  %11.1f\n", i + 1, kiosk_runs[i].start_ms,
-                   kiosk_runs[i].rss_mib, minimal_runs[i].start_ms, minimal_runs[i].rss_mib);
+          g_print ("%3u  %12.1f  %13.1f  %10.1f  %11.1f  %14.1f  %15.1f\n", i + 1,
+                   kiosk_runs[i].start_ms, kiosk_runs[i].rss_mib, minimal_runs[i].start_ms,
+                   minimal_runs[i].rss_mib, adw_runs[i].start_ms, adw_runs[i].rss_mib);
         }
 
       kiosk_ms = median (kiosk_runs, n, FALSE);
       minimal_ms = median (minimal_runs, n, FALSE);
+      adw_ms = median (adw_runs, n, FALSE);
       kiosk_mib = median (kiosk_runs, n, TRUE);
       minimal_mib = median (minimal_runs, n, TRUE);
+      adw_mib = median (adw_runs, n, TRUE);
 
       g_print ("median of %u runs each (renderer: %s):\n", n,
                renderers[r] != NULL ? renderers[r] : "GTK's default");
@@ -349,6 +360,10 @@ main (int   argc,
                "   ratio %.2f (aim <= 1.5)\n", kiosk_ms, minimal_ms, kiosk_ms / minimal_ms);
       g_print ("  VmRSS after start     postmeter %.1f MiB   minimal window %.1f MiB"
                "   ratio %.2f (aim <= 1.5)\n", kiosk_mib, minimal_mib, kiosk_mib / minimal_mib);
+      g_print ("  for comparison only: minimal AdwApplication window %.1f ms, %.1f MiB"
+               " (%.2f and %.2f times the minimal GTK 4 window); postmeter is %.2f and %.2f"
+               " times it\n", adw_ms, adw_mib, adw_ms / minimal_ms, adw_mib / minimal_mib,
+               kiosk_ms / adw_ms, kiosk_mib / adw_mib);
     }
 
   g_subprocess_send_signal (xvfb, SIGTERM);
