@@ -1,12 +1,17 @@
 /* bench-startup.c: how fast postmeter shows its Lock page, and how much memory it holds
  *
  * Under one private Xvfb and session bus, starts `postmeter --windowed` (on a state folder
- * prepared with one supervisor, so the Lock page is what comes up) and a minimal GTK 4
- * window, N times each in turn. For each start it measures the time from just before exec
- * to the first painted frame (the program writes the CLOCK_MONOTONIC time of that frame
- * to POSTMETER_FIRST_FRAME_FILE) and the resident memory (VmRSS) once that frame is out.
- * It prints every run, the medians and postmeter's ratio to the minimal window, once with
- * GTK's default renderer and once with the cairo renderer.
+ * prepared with one supervisor, so the Lock page is what comes up), a minimal GTK 4
+ * window and a minimal AdwApplication window, N times each in turn. For each start it
+ * measures the time from just before exec to the first painted frame (the program writes
+ * the CLOCK_MONOTONIC time of that frame to POSTMETER_FIRST_FRAME_FILE) and the resident
+ * memory (VmRSS) once that frame is out; each program also reports the CPU time of all
+ * its threads until that frame, the work done, which a busy shared machine disturbs far
+ * less than the time taken. It prints every run, the medians and postmeter's
+ * ratio to the minimal GTK 4 window, which is the one the aim is set against, once with
+ * GTK's default renderer and once with the cairo renderer. The AdwApplication window is
+ * only a second yardstick: it shows how much of the difference libadwaita itself brings
+ * (its stylesheet, the application's D-Bus registration) and how much is postmeter's.
  *
  * Usage: bench-startup [RUNS]   (default 9)
  */
@@ -28,8 +33,16 @@
 typedef struct
 {
   double start_ms;
+  double cpu_ms;
   double rss_mib;
 } Run;
+
+typedef enum
+{
+  FIGURE_START,
+  FIGURE_CPU,
+  FIGURE_RSS,
+} Figure;
 
 static void
 child_setup (gpointer user_data)
@@ -164,7 +177,8 @@ run_once (const char * const *argv,
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) child = NULL;
   g_autofree char *contents = NULL;
-  gint64 started_us, frame_us, deadline;
+  gint64 started_us, frame_us, cpu_us, deadline;
+  char *end;
   GPid pid;
 
   g_unlink (mark_file);
@@ -203,8 +217,20 @@ run_once (const char * const *argv,
       return FALSE;
     }
 
-  frame_us = g_ascii_strtoll (contents, NULL, 10);
+  /* "FRAME_TIME_US PAGE CPU_TIME_US" */
+  frame_us = g_ascii_strtoll (contents, &end, 10);
+  end = strchr (end + 1, ' ');
+  cpu_us = end != NULL ? g_ascii_strtoll (end + 1, NULL, 10) : 0;
+  if (frame_us <= started_us || cpu_us <= 0)
+    {
+      g_subprocess_force_exit (child);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s wrote a first-frame mark the benchmark cannot read: %s", argv[0],
+                   contents);
+      return FALSE;
+    }
   run->start_ms = (double) (frame_us - started_us) / 1000.0;
+  run->cpu_ms = (double) cpu_us / 1000.0;
 
   /* Memory once the first frame is out and the start-up work has settled. */
   g_usleep (300 * 1000);
@@ -245,12 +271,13 @@ compare_doubles (const void *a,
 static double
 median (const Run *runs,
         guint      n,
-        gboolean   rss)
+        Figure     figure)
 {
   g_autofree double *values = g_new (double, n);
 
   for (guint i = 0; i < n; i++)
-    values[i] = rss ? runs[i].rss_mib : runs[i].start_ms;
+    values[i] = figure == FIGURE_RSS ? runs[i].rss_mib :
+                figure == FIGURE_CPU ? runs[i].cpu_ms : runs[i].start_ms;
   qsort (values, n, sizeof (double), compare_doubles);
 
   return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
@@ -268,10 +295,13 @@ main (int   argc,
   g_autofree char *mark_file = NULL;
   g_autofree Run *kiosk_runs = NULL;
   g_autofree Run *minimal_runs = NULL;
+  g_autofree Run *adw_runs = NULL;
   guint n = argc > 1 ? (guint) atoi (argv[1]) : 9;
   const char *kiosk_argv[] = { PM_BENCH_POSTMETER, "--windowed", "--state-dir", NULL, NULL };
   const char *minimal_argv[] = { PM_BENCH_MINIMAL, NULL };
-  double kiosk_ms, minimal_ms, kiosk_mib, minimal_mib;
+  const char *adw_argv[] = { PM_BENCH_MINIMAL_ADW, NULL };
+  double kiosk_ms, minimal_ms, adw_ms, kiosk_cpu, minimal_cpu, adw_cpu;
+  double kiosk_mib, minimal_mib, adw_mib;
   static const char *renderers[] = { NULL, "cairo" };
 
   if (n == 0)
@@ -312,6 +342,7 @@ main (int   argc,
 
   kiosk_runs = g_new0 (Run, n);
   minimal_runs = g_new0 (Run, n);
+  adw_runs = g_new0 (Run, n);
 
   /* Twice: with GTK's default renderer (OpenGL; under Xvfb that is Mesa's software
    * rasteriser, where every new shader costs milliseconds) and with the cairo renderer,
@@ -324,24 +355,37 @@ main (int   argc,
         g_unsetenv ("GSK_RENDERER");
 
       g_print ("\nrenderer: %s\n", renderers[r] != NULL ? renderers[r] : "GTK's default");
-      g_print ("run  postmeter ms  postmeter MiB  minimal ms  minimal MiB\n");
+      g_print ("       ------- postmeter -------  -------- minimal --------"
+               "  ------ minimal-adw ------\n");
+      g_print ("run    first     CPU    VmRSS    first     CPU    VmRSS"
+               "    first     CPU    VmRSS\n");
+      g_print ("       frame ms  ms     MiB      frame ms  ms     MiB"
+               "      frame ms  ms     MiB\n");
       for (guint i = 0; i < n; i++)
         {
-          /* Alternate, so a slow moment of the machine hits both alike. */
+          /* Alternate, so a slow moment of the machine hits all alike. */
           if (!run_once (minimal_argv, mark_file, &minimal_runs[i], &error) ||
-              !run_once (kiosk_argv, mark_file, &kiosk_runs[i], &error))
+              !run_once (kiosk_argv, mark_file, &kiosk_runs[i], &error) ||
+              !run_once (adw_argv, mark_file, &adw_runs[i], &error))
             {
               g_printerr ("bench-startup: %s\n", error->message);
               return 1;
             }
-          g_print ("%3u  %12.1f  %13.1f  %10.1f  %11.1f\n", i + 1, kiosk_runs[i].start_ms,
-                   kiosk_runs[i].rss_mib, minimal_runs[i].start_ms, minimal_runs[i].rss_mib);
+          g_print ("%3u  %8.1f  %6.1f  %6.1f   %8.1f  %6.1f  %6.1f   %8.1f  %6.1f  %6.1f\n",
+                   i + 1, kiosk_runs[i].start_ms, kiosk_runs[i].cpu_ms, kiosk_runs[i].rss_mib,
+                   minimal_runs[i].start_ms, minimal_runs[i].cpu_ms, minimal_runs[i].rss_mib,
+                   adw_runs[i].start_ms, adw_runs[i].cpu_ms, adw_runs[i].rss_mib);
         }
 
-      kiosk_ms = median (kiosk_runs, n, FALSE);
-      minimal_ms = median (minimal_runs, n, FALSE);
-      kiosk_mib = median (kiosk_runs, n, TRUE);
-      minimal_mib = median (minimal_runs, n, TRUE);
+      kiosk_ms = median (kiosk_runs, n, FIGURE_START);
+      minimal_ms = median (minimal_runs, n, FIGURE_START);
+      adw_ms = median (adw_runs, n, FIGURE_START);
+      kiosk_cpu = median (kiosk_runs, n, FIGURE_CPU);
+      minimal_cpu = median (minimal_runs, n, FIGURE_CPU);
+      adw_cpu = median (adw_runs, n, FIGURE_CPU);
+      kiosk_mib = median (kiosk_runs, n, FIGURE_RSS);
+      minimal_mib = median (minimal_runs, n, FIGURE_RSS);
+      adw_mib = median (adw_runs, n, FIGURE_RSS);
 
       g_print ("median of %u runs each (renderer: %s):\n", n,
                renderers[r] != NULL ? renderers[r] : "GTK's default");
@@ -349,6 +393,14 @@ main (int   argc,
                "   ratio %.2f (aim <= 1.5)\n", kiosk_ms, minimal_ms, kiosk_ms / minimal_ms);
       g_print ("  VmRSS after start     postmeter %.1f MiB   minimal window %.1f MiB"
                "   ratio %.2f (aim <= 1.5)\n", kiosk_mib, minimal_mib, kiosk_mib / minimal_mib);
+      g_print ("  CPU to first frame    postmeter %.1f ms   minimal window %.1f ms"
+               "   ratio %.2f (the work done, all threads)\n", kiosk_cpu, minimal_cpu,
+               kiosk_cpu / minimal_cpu);
+      g_print ("  for comparison only, minimal AdwApplication window: first frame %.1f ms,"
+               " CPU %.1f ms, VmRSS %.1f MiB (ratios to the minimal GTK 4 window %.2f, %.2f,"
+               " %.2f; postmeter's ratios to it %.2f, %.2f, %.2f)\n", adw_ms, adw_cpu, adw_mib,
+               adw_ms / minimal_ms, adw_cpu / minimal_cpu, adw_mib / minimal_mib,
+               kiosk_ms / adw_ms, kiosk_cpu / adw_cpu, kiosk_mib / adw_mib);
     }
 
   g_subprocess_send_signal (xvfb, SIGTERM);

@@ -274,64 +274,18 @@ key_pressed_cb (GtkEventControllerKey *controller,
   return pm_keypad_handle_key (PM_KEYPAD (self->keypad), keyval, state);
 }
 
-/* The logo is an SVG; drawing it takes long enough to delay the first frame, so it is
- * rendered on a worker thread and appears a moment after the keypad. */
-#define LOGO_RESOURCE "/org/postmeter/Kiosk/icons/scalable/apps/org.postmeter.Kiosk.svg"
-#define LOGO_PIXELS   192  /* twice the shown size, sharp on a high-density screen */
-
-static void
-load_logo_thread (GTask        *task,
-                  gpointer      source_object,
-                  gpointer      task_data,
-                  GCancellable *cancellable)
-{
-  g_autoptr(GInputStream) stream = NULL;
-  g_autoptr(GdkPixbuf) pixbuf = NULL;
-  GError *error = NULL;
-
-  stream = g_resources_open_stream (LOGO_RESOURCE, G_RESOURCE_LOOKUP_FLAGS_NONE, &error);
-  if (stream != NULL)
-    pixbuf = gdk_pixbuf_new_from_stream_at_scale (stream, LOGO_PIXELS, LOGO_PIXELS, TRUE,
-                                                  cancellable, &error);
-  if (pixbuf == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  g_task_return_pointer (task, gdk_texture_new_for_pixbuf (pixbuf), g_object_unref);
-}
-
-static void
-logo_loaded_cb (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autoptr(GError) error = NULL;
-
-  texture = g_task_propagate_pointer (G_TASK (result), &error);
-  if (texture == NULL)
-    {
-      /* Only looks: the page works without its logo. */
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_warning ("Could not draw the logo: %s", error->message);
-      return;
-    }
-
-  gtk_image_set_from_paintable (GTK_IMAGE (PM_LOCK_PAGE (source)->logo),
-                                GDK_PAINTABLE (texture));
-}
+/* The application icon, drawn into a PNG at build time (ui/meson.build) at twice the
+ * shown size, so it is sharp on a high-density screen. Reading a PNG from the resource
+ * takes well under a millisecond, so the logo is on the page's first frame; drawing the
+ * SVG here would first load an SVG renderer. */
+#define LOGO_RESOURCE "/org/postmeter/Kiosk/pm-logo.png"
 
 static void
 load_logo (PmLockPage *self)
 {
-  /* No cancellable: a reset must not stop the logo, and the task keeps the page alive
-   * for the few milliseconds it takes. */
-  g_autoptr(GTask) task = g_task_new (self, NULL, logo_loaded_cb, NULL);
+  g_autoptr(GdkTexture) texture = gdk_texture_new_from_resource (LOGO_RESOURCE);
 
-  g_task_set_source_tag (task, load_logo);
-  g_task_run_in_thread (task, load_logo_thread);
+  gtk_image_set_from_paintable (GTK_IMAGE (self->logo), GDK_PAINTABLE (texture));
 }
 
 static void
