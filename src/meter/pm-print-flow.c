@@ -1228,9 +1228,10 @@ outcome_new (PrintData *data)
 
 typedef struct
 {
-  gint64        piece_id;
-  PmPrintState  state;
-  char         *detail;
+  gint64           piece_id;   /* 0: no piece (no value printed, or not recorded) */
+  PmPrintState     state;
+  char            *detail;
+  PmStorePrintJob *job;        /* the printer's usage log row; NULL when nothing printed */
 } StateWork;
 
 static void
@@ -1239,9 +1240,11 @@ state_work_free (gpointer p)
   StateWork *work = p;
 
   g_free (work->detail);
+  g_clear_pointer (&work->job, pm_store_print_job_free);
   g_free (work);
 }
 
+/* The piece's print state and the job's usage (impressions, ink) commit together. */
 static gboolean
 set_state_work (sqlite3  *db,
                 gpointer  data,
@@ -1249,8 +1252,41 @@ set_state_work (sqlite3  *db,
 {
   StateWork *work = data;
 
-  return pm_store_pieces_set_print_state (db, work->piece_id, work->state, work->detail,
-                                          error);
+  if (work->piece_id != 0
+      && !pm_store_pieces_set_print_state (db, work->piece_id, work->state, work->detail,
+                                           error))
+    return FALSE;
+
+  return work->job == NULL || pm_store_print_jobs_insert (db, work->job, error);
+}
+
+/* The usage log's row for a job the printer took: what it printed, the ink it used and
+ * whose figure that is (the printer's, or the model's estimate). */
+static PmStorePrintJob *
+usage_row (PmPrintFlow *self,
+           PrintData   *data,
+           gboolean     printed,
+           const char  *detail)
+{
+  PmStorePrintJob *row;
+
+  if (data->job == NULL || pm_print_job_get_state (data->job) == PM_PRINT_JOB_QUEUED)
+    return NULL;
+
+  row = g_new0 (PmStorePrintJob, 1);
+  row->piece_id = data->piece != NULL && data->recorded ? data->piece->id : 0;
+  row->printer = g_strdup (pm_printer_get_name (self->printer));
+  row->kind = PM_STORE_PRINT_JOB_ENVELOPE;
+  row->state = printed ? PM_STORE_PRINT_JOB_DONE : PM_STORE_PRINT_JOB_FAILED;
+  row->impressions = pm_print_job_get_impressions (data->job);
+  row->ink_nanolitres = (gint64) pm_print_job_get_ink_nanolitres (data->job);
+  /* PmInkSource and PmStoreInkSource list the same sources in the same order. */
+  row->ink_source = (PmStoreInkSource) pm_print_job_get_ink_source (data->job);
+  row->printer_job_ref = g_strdup (pm_print_job_get_backend_ref (data->job));
+  row->detail = g_strdup (detail);
+  row->created_at = pm_clock_now_us ();
+  row->finished_at = row->created_at;
+  return row;
 }
 
 static void
@@ -1267,7 +1303,7 @@ state_saved_cb (GObject      *source,
    * "unknown", which is the truth as far as the store can tell. */
   if (!pm_store_run_finish (PM_STORE (source), result, &error))
     g_warning ("Could not save the print state of piece %" G_GINT64_FORMAT ": %s",
-               data->piece->piece_count, error->message);
+               data->piece != NULL ? data->piece->piece_count : 0, error->message);
   else if (outcome->piece != NULL)
     outcome->piece->print_state = outcome->kind == PM_PRINT_OUTCOME_PRINTED
                                   ? PM_PRINT_STATE_PRINTED : PM_PRINT_STATE_FAILED;
@@ -1283,9 +1319,11 @@ finish_print (GTask          *task,
 {
   PmPrintFlow *self = g_task_get_source_object (task);
   PrintData *data = g_task_get_task_data (task);
+  gboolean printed = outcome->kind == PM_PRINT_OUTCOME_PRINTED;
+  g_autoptr(PmStorePrintJob) job = usage_row (self, data, printed, printer_detail);
   StateWork *work;
 
-  if (data->piece == NULL || !data->recorded)
+  if ((data->piece == NULL || !data->recorded) && job == NULL)
     {
       g_task_return_pointer (task, outcome, (GDestroyNotify) pm_print_outcome_free);
       g_object_unref (task);
@@ -1293,10 +1331,10 @@ finish_print (GTask          *task,
     }
 
   work = g_new0 (StateWork, 1);
-  work->piece_id = data->piece->id;
-  work->state = outcome->kind == PM_PRINT_OUTCOME_PRINTED ? PM_PRINT_STATE_PRINTED
-                                                          : PM_PRINT_STATE_FAILED;
+  work->piece_id = data->piece != NULL && data->recorded ? data->piece->id : 0;
+  work->state = printed ? PM_PRINT_STATE_PRINTED : PM_PRINT_STATE_FAILED;
   work->detail = g_strdup (printer_detail);
+  work->job = g_steal_pointer (&job);
   g_object_set_data_full (G_OBJECT (task), "outcome", outcome,
                           (GDestroyNotify) pm_print_outcome_free);
   pm_store_run_async (self->store, set_state_work, work, state_work_free, NULL,

@@ -831,6 +831,21 @@ job_insert_work (sqlite3  *db,
 }
 
 gboolean
+pm_store_print_jobs_insert (sqlite3          *db,
+                            PmStorePrintJob  *job,
+                            GError          **error)
+{
+  g_return_val_if_fail (job != NULL && job->printer != NULL, FALSE);
+  g_return_val_if_fail ((gsize) job->kind < G_N_ELEMENTS (job_kind_names), FALSE);
+  g_return_val_if_fail ((gsize) job->state < G_N_ELEMENTS (job_state_names), FALSE);
+  g_return_val_if_fail ((gsize) job->ink_source < G_N_ELEMENTS (ink_source_names), FALSE);
+  g_return_val_if_fail (job->impressions >= 0 && job->ink_nanolitres >= 0
+                        && job->ink_microlitres_estimate >= 0, FALSE);
+
+  return job_insert_work (db, job, error);
+}
+
+gboolean
 pm_store_insert_print_job (PmStore     *store,
                            PmStorePrintJob  *job,
                            GError     **error)

@@ -225,6 +225,10 @@ typedef struct
 void pm_store_print_job_free (PmStorePrintJob *job);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmStorePrintJob, pm_store_print_job_free)
 
+/* The same inside a work function, so a job joins the transaction of its piece. */
+gboolean    pm_store_print_jobs_insert     (sqlite3         *db,
+                                            PmStorePrintJob *job,       /* sets id */
+                                            GError         **error);
 gboolean    pm_store_insert_print_job      (PmStore         *store,
                                             PmStorePrintJob      *job,      /* sets id */
                                             GError         **error);

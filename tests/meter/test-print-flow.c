@@ -859,6 +859,49 @@ test_reconcile (void)
   }
 }
 
+/* Every job the printer took is in the usage log with its impressions and its end, in
+ * the same transaction as the piece's print state: printed pieces, impressions with no
+ * value, and a piece that failed at the printer. */
+static void
+test_usage_log (void)
+{
+  g_autoptr(Fixture) f = fixture_new (500 * PM_MILLS_PER_DOLLAR);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *serial = serial_text (f);
+  g_autofree char *blocker = NULL;
+  PmStorePrintUsageTotals totals = { 0 };
+  PmPrintRequest request = letter (9);
+  PmPrintRequest stamp = { 0 };
+  PmPrintOutcome *outcome;
+
+  outcome = print (f, &request, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (outcome->kind, ==, PM_PRINT_OUTCOME_PRINTED);
+  pm_print_outcome_free (outcome);
+
+  stamp.mode = PM_PIECE_MODE_DATE_STAMP;
+  outcome = print (f, &stamp, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (outcome->kind, ==, PM_PRINT_OUTCOME_PRINTED);
+  pm_print_outcome_free (outcome);
+
+  /* The second piece meets a file already named after it, as a jam would stop it. */
+  blocker = g_strdup_printf ("%s/piece-%s-2.pdf", f->printed, serial);
+  g_assert_true (g_file_set_contents (blocker, "earlier", -1, NULL));
+  outcome = print (f, &request, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (outcome->kind, ==, PM_PRINT_OUTCOME_FAILED);
+  pm_print_outcome_free (outcome);
+
+  g_assert_true (pm_store_sum_print_usage (f->store, "Envelopes", 0, G_MAXINT64, &totals,
+                                           &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (totals.jobs, ==, 3);
+  g_assert_cmpint (totals.jobs_done, ==, 2);
+  g_assert_cmpint (totals.jobs_failed, ==, 1);
+  g_assert_cmpint (totals.impressions, ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -885,6 +928,7 @@ main (int   argc,
   g_test_add_func ("/meter/print-flow/date/advance", test_date_advance);
   g_test_add_func ("/meter/print-flow/date/midnight", test_midnight_rollover);
   g_test_add_func ("/meter/print-flow/reconcile", test_reconcile);
+  g_test_add_func ("/meter/print-flow/usage-log", test_usage_log);
 
   return g_test_run ();
 }
