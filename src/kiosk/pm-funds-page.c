@@ -6,6 +6,7 @@
 
 #include "pm-funds-flow.h"
 #include "pm-money.h"
+#include "pm-store-audit.h"
 
 struct _PmFundsPage
 {
@@ -15,6 +16,7 @@ struct _PmFundsPage
   PmConnection *connection;     /* NULL when the meter has no data center */
   char         *problem;        /* why there is no connection */
   gboolean      supervisor;
+  gint64        user_id;      /* who is signed in; 0 for nobody */
   gboolean      busy;           /* a refill, inspection or Connect now of this page runs */
   GCancellable *cancellable;    /* this page's exchanges; cancelled with the connection */
   char         *message;
@@ -265,6 +267,31 @@ set_busy (PmFundsPage *self,
 }
 
 static void
+audited_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!pm_store_append_audit_finish (PM_STORE (source), result, &error))
+    g_warning ("A PSD change could not be written to the audit log: %s", error->message);
+}
+
+/* Refills and inspections made here go into the audit log under the signed-in user. */
+static void
+audit (PmFundsPage *self,
+       const char  *event,
+       const char  *detail)
+{
+  PmStore *store = self->connection != NULL ? pm_connection_get_store (self->connection)
+                                            : NULL;
+
+  if (store != NULL)
+    pm_store_append_audit_async (store, event, self->user_id, detail, NULL, audited_cb,
+                                 NULL);
+}
+
+static void
 refill_cb (GObject      *source,
            GAsyncResult *result,
            gpointer      user_data)
@@ -296,6 +323,13 @@ refill_cb (GObject      *source,
                           amount, outcome->receipt_id, outcome->sequence, funds);
   set_message (self, FALSE, text);
   gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
+  {
+    g_autofree char *detail = g_strdup_printf ("%s, receipt %s, refill %" G_GINT64_FORMAT,
+                                               amount, outcome->receipt_id,
+                                               outcome->sequence);
+
+    audit (self, "psd-refill", detail);
+  }
   fetch_receipts (self);
 }
 
@@ -383,6 +417,7 @@ inspect_cb (GObject      *source,
     text = g_strdup_printf (_("The inspection passed. The next one is due on %s."), date);
   }
   set_message (self, FALSE, text);
+  audit (self, "psd-inspection", "passed");
 }
 
 static void
@@ -563,6 +598,7 @@ pm_funds_page_set_user (PmFundsPage  *self,
   g_return_if_fail (PM_IS_FUNDS_PAGE (self));
 
   self->supervisor = user != NULL && user->role == PM_ROLE_SUPERVISOR;
+  self->user_id = user != NULL ? user->id : 0;
 
   /* What the last person did and typed is not the next person's business. */
   set_message (self, FALSE, NULL);

@@ -245,6 +245,46 @@ pm_store_append_audit (PmStore     *store,
   return pm_store_run_sync (store, append_work, &data, NULL, error);
 }
 
+static void
+append_data_free (gpointer p)
+{
+  AppendData *append = p;
+
+  g_free ((char *) append->event);
+  g_free ((char *) append->detail);
+  g_free (append);
+}
+
+void
+pm_store_append_audit_async (PmStore             *store,
+                             const char          *event,
+                             gint64               user_id,
+                             const char          *detail,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  AppendData *data;
+
+  g_return_if_fail (PM_IS_STORE (store));
+  g_return_if_fail (event != NULL);
+
+  data = g_new0 (AppendData, 1);
+  data->event = g_strdup (event);
+  data->user_id = user_id;
+  data->detail = g_strdup (detail);
+  pm_store_run_async (store, append_work, data, append_data_free, cancellable, callback,
+                      user_data);
+}
+
+gboolean
+pm_store_append_audit_finish (PmStore       *store,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  return pm_store_run_finish (store, result, error);
+}
+
 typedef struct
 {
   gint64 rows;

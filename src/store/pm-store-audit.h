@@ -69,6 +69,17 @@ gboolean   pm_store_append_audit        (PmStore      *store,
                                          gint64        user_id,
                                          const char   *detail,
                                          GError      **error);
+/* The same without blocking, for the main thread; the callback may be NULL. */
+void       pm_store_append_audit_async  (PmStore             *store,
+                                         const char          *event,
+                                         gint64               user_id,
+                                         const char          *detail,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data);
+gboolean   pm_store_append_audit_finish (PmStore             *store,
+                                         GAsyncResult        *result,
+                                         GError             **error);
 gboolean   pm_store_verify_audit_log    (PmStore      *store,
                                          gint64       *out_rows,
                                          gint64       *out_first_broken,

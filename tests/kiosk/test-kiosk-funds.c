@@ -28,6 +28,7 @@
 #include "pm-settings-keys.h"
 #include "pm-software-psd.h"
 #include "pm-status.h"
+#include "pm-store-audit.h"
 #include "pm-test-datacenter.h"
 
 #define SUPERVISOR_NAME "Sam Supervisor"
@@ -446,6 +447,25 @@ receipts_at_least (gpointer data)
   return pm_funds_page_get_receipt_count (PM_FUNDS_PAGE (funds)) >= GPOINTER_TO_UINT (data);
 }
 
+/* The audit log holds a row of this event whose detail starts with the given text. */
+static gboolean
+audit_has (gpointer data)
+{
+  const char *const *wanted = data;
+  g_autoptr(GPtrArray) rows = NULL;
+
+  rows = pm_store_list_audit (pm_application_get_store (app), 0, 1000, NULL);
+  for (guint i = 0; rows != NULL && i < rows->len; i++)
+    {
+      PmAuditEntry *entry = g_ptr_array_index (rows, i);
+
+      if (g_strcmp0 (entry->event, wanted[0]) == 0 && entry->user_id > 0
+          && g_str_has_prefix (entry->detail, wanted[1]))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static gboolean
 connection_idle (gpointer data)
 {
@@ -576,6 +596,9 @@ test_refill (void)
   g_assert_cmpuint (pm_funds_page_get_receipt_count (PM_FUNDS_PAGE (funds)), ==, 1);
   g_assert_cmpstr (pm_funds_page_get_row_text (PM_FUNDS_PAGE (funds), "account"), ==,
                    "$1,750.00");
+  /* The refill is in the audit log under the supervisor who made it. */
+  g_assert_true (wait_until (audit_has,
+                             (gpointer) (const char *[]) { "psd-refill", "$250.00, receipt " }));
 
   /* The receipts told the limits. */
   g_assert_cmpstr (pm_funds_page_get_row_text (PM_FUNDS_PAGE (funds), "amount"), ==,
