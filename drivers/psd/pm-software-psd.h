@@ -2,7 +2,7 @@
  *
  * It keeps its registers in a sealed state file in a folder of its own and signs indicia
  * with a P-256 key it generates on first use. It is not a certified security module: every
- * indicium it makes is flagged as a specimen and prints as "SPECIMEN - NOT VALID POSTAGE".
+ * indicium it makes is flagged as a specimen and prints as "SPECIMEN, NOT VALID POSTAGE".
  * See drivers/psd/README.md for the file layout and the trust model.
  */
 #pragma once

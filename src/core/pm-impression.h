@@ -10,7 +10,7 @@
  *   re-date      the zero-value date correction: "$0.00" with the new date, once per piece.
  *
  * An impression from a specimen indicium (and any impression made for a specimen meter) carries
- * "SPECIMEN - NOT VALID POSTAGE" across its top, in reverse print, as the rules for test devices
+ * "SPECIMEN, NOT VALID POSTAGE" across its top, in reverse print, as the rules for test devices
  * demand.
  *
  * Drawing happens at the printer's resolution: the caller says how many dots per inch, the
@@ -39,7 +39,7 @@ typedef enum
   PM_IMPRESSION_REDATE,
 } PmImpressionKind;
 
-#define PM_IMPRESSION_SPECIMEN_LEGEND "SPECIMEN - NOT VALID POSTAGE"
+#define PM_IMPRESSION_SPECIMEN_LEGEND "SPECIMEN, NOT VALID POSTAGE"
 
 /* Immutable once made; safe to draw from any thread, one cairo_t per thread. */
 typedef struct _PmImpression PmImpression;

@@ -272,7 +272,7 @@ main (int   argc,
 
   if (indicium.flags & PM_INDICIUM_FLAG_SPECIMEN)
     {
-      printf ("SIGNATURE VALID (key %.16s…), but this is a SPECIMEN - NOT VALID POSTAGE\n",
+      printf ("SIGNATURE VALID (key %.16s…), but this is a SPECIMEN, NOT VALID POSTAGE\n",
               fingerprint);
       return reject_specimen ? EXIT_INVALID : EXIT_VALID;
     }
