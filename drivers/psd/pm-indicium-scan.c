@@ -106,9 +106,14 @@ pm_indicium_scan_png (const char  *path,
   surface = cairo_image_surface_create_from_png (path);
   if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
     {
+      cairo_status_t status = cairo_surface_status (surface);
+      /* cairo says "out of memory" for a file that is not a PNG at all (a PDF, say). */
+      const char *why = status == CAIRO_STATUS_NO_MEMORY || status == CAIRO_STATUS_READ_ERROR
+                        ? "it is not a PNG image, or it is damaged"
+                        : cairo_status_to_string (status);
+
       g_set_error (error, PM_INDICIUM_SCAN_ERROR, PM_INDICIUM_SCAN_ERROR_UNREADABLE_IMAGE,
-                   "Could not open “%s” as a PNG image: %s", path,
-                   cairo_status_to_string (cairo_surface_status (surface)));
+                   "Could not open “%s” as a PNG image: %s", path, why);
       cairo_surface_destroy (surface);
       return NULL;
     }

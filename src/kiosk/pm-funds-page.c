@@ -412,7 +412,7 @@ inspect_cb (GObject      *source,
 
   {
     g_autoptr(GDateTime) due = g_date_time_new_from_unix_local (status->inspection_due);
-    g_autofree char *date = due != NULL ? g_date_time_format (due, "%x") : g_strdup ("?");
+    g_autofree char *date = due != NULL ? g_date_time_format (due, "%-d %b %Y") : g_strdup ("?");
 
     text = g_strdup_printf (_("The inspection passed. The next one is due on %s."), date);
   }

@@ -517,7 +517,7 @@ update_counters (PmMailPage        *self,
   g_autofree char *count = g_strdup_printf ("%" G_GUINT64_FORMAT, status->piece_count);
   g_autofree char *inspection = NULL;
   g_autoptr(GDateTime) due = g_date_time_new_from_unix_local (status->inspection_due);
-  g_autofree char *due_text = due != NULL ? g_date_time_format (due, "%d %b %Y") : NULL;
+  g_autofree char *due_text = due != NULL ? g_date_time_format (due, "%-d %b %Y") : NULL;
   gboolean low = status->descending < self->low_funds;
 
   gtk_label_set_text (GTK_LABEL (self->funds_label), funds);

@@ -438,7 +438,7 @@ format_date (gint64 unix_s)
 {
   g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (unix_s);
 
-  return when != NULL ? g_date_time_format (when, "%x") : g_strdup ("?");
+  return when != NULL ? g_date_time_format (when, "%-d %b %Y") : g_strdup ("?");
 }
 
 void
@@ -665,8 +665,13 @@ pm_connection_update_network (PmConnection *self)
         g_string_append_printf (sentence, " %s", _("The data center itself answers over TLS, "
                                                    "so only the check is intercepted."));
       else if (failed)
-        g_string_append_printf (sentence, _(" The data center could not be reached either: "
-                                            "%s"), self->sign_in_failure);
+        {
+          g_string_append_printf (sentence, _(" The data center could not be reached "
+                                              "either: %s"), self->sign_in_failure);
+          /* The failure is a network library's message, often without a full stop. */
+          if (!g_str_has_suffix (sentence->str, "."))
+            g_string_append_c (sentence, '.');
+        }
       g_string_append_printf (sentence, " %s", _("Until the check answers 204, the meter "
                                                  "does not connect by itself; Connect now "
                                                  "still tries."));
