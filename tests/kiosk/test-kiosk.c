@@ -928,6 +928,100 @@ test_mail_presets (void)
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
 }
 
+/* A Ground Advantage parcel priced by zone from the shipped zone chart of origin 606.
+ * The date of mailing is today's: the holiday table of 4 Oct 2026 (no end date known)
+ * prices 1 lb to zone 8 at $13.65. */
+static void
+test_mail_zone_parcel (void)
+{
+  GtkWidget *mail;
+  const PmPrintOutcome *outcome;
+  g_autofree char *png = NULL;
+  g_autofree char *funds = NULL;
+  g_autoptr(GBytes) scanned = NULL;
+  g_autoptr(PmVerifyKey) key = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDate) today = NULL;
+  g_autoptr(PmPsdStatus) before = NULL;
+  g_autoptr(PmPsdStatus) after = NULL;
+  PmIndicium indicium;
+
+  if (skip_without_display ())
+    return;
+
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
+  mail = page ("mail");
+  g_assert_true (wait_until (mail_ready, mail));
+  act (mail, "mail.select-mode", "postage");
+  act (mail, "mail.take-piece", NULL);
+  act (mail, "mail.select-class", "ground-advantage-parcel");
+  act (mail, "mail.set-destination", "");
+  put_piece (mail, "1 lb", "1 lb");
+  g_assert_true (wait_until (mail_funds_shown, mail));
+  before = pm_psd_get_status_sync (pm_application_get_psd (app), &error);
+  g_assert_no_error (error);
+
+  /* No destination: the page says it is needed, and Print is refused. */
+  g_assert_cmpstr (pm_mail_page_get_destination_text (PM_MAIL_PAGE (mail)), ==,
+                   "Needed: the price depends on the zone");
+  g_assert_cmpstr (pm_mail_page_get_postage_text (PM_MAIL_PAGE (mail)), ==, "—");
+  save_screenshot ("mail-zone-no-destination");
+  assert_mail_refused (mail, "enter the destination ZIP");
+
+  act (mail, "mail.set-destination", "9410");
+  assert_mail_refused (mail, "“9410” is not a ZIP Code");
+
+  /* 002 is not in use: no zone, and none guessed. */
+  act (mail, "mail.set-destination", "00212");
+  assert_mail_refused (mail, "00212 is not in the zone chart for origin 606");
+
+  after = pm_psd_get_status_sync (pm_application_get_psd (app), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (after->piece_count, ==, before->piece_count);
+  g_assert_cmpint (after->descending, ==, before->descending);
+  g_clear_pointer (&after, pm_psd_status_free);
+
+  /* San Francisco is zone 8 from Chicago. */
+  act (mail, "mail.set-destination", "94105");
+  g_assert_cmpstr (pm_mail_page_get_postage_text (PM_MAIL_PAGE (mail)), ==, "$13.65");
+  g_assert_cmpstr (pm_mail_page_get_destination_text (PM_MAIL_PAGE (mail)), ==,
+                   "Zone 8 from 60601 (older zone chart: check it at postcalc.usps.com)");
+  save_screenshot ("mail-zone-priced");
+  mail_print (mail);
+  outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
+  g_assert_nonnull (outcome);
+  g_assert_cmpint (outcome->kind, ==, PM_PRINT_OUTCOME_PRINTED);
+  g_assert_cmpint (outcome->postage, ==, 13650);
+  g_assert_cmpstr (pm_mail_page_get_message (PM_MAIL_PAGE (mail)), ==, "Printed $13.65.");
+  save_screenshot ("mail-zone-printed");
+
+  png = g_strdup_printf ("%s/printed/%s.png", state_dir, outcome->job_id);
+  scanned = pm_indicium_scan_png (png, &error);
+  g_assert_no_error (error);
+  key = pm_psd_get_public_key (pm_application_get_psd (app));
+  g_assert_true (pm_indicium_verify (g_bytes_get_data (scanned, NULL),
+                                     g_bytes_get_size (scanned), key, &indicium, &error));
+  g_assert_no_error (error);
+  today = pm_clock_today_local ();
+  g_assert_cmpint (indicium.postage, ==, 13650);
+  g_assert_cmpuint (indicium.date_of_mailing, ==, pm_indicium_date_from_gdate (today));
+  g_assert_cmpuint (indicium.origin_zip, ==, 60601);
+  g_assert_cmpuint (indicium.destination_zip, ==, 941050000);
+  g_assert_cmpuint (indicium.rate_category, ==, PM_RATE_CATEGORY_GROUND_ADVANTAGE);
+  g_assert_cmpint (indicium.descending, ==, before->descending - 13650);
+  g_assert_true (indicium.flags & PM_INDICIUM_FLAG_SPECIMEN);
+
+  after = pm_psd_get_status_sync (pm_application_get_psd (app), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (after->piece_count, ==, before->piece_count + 1);
+  g_assert_cmpint (after->descending, ==, before->descending - 13650);
+
+  act (mail, "mail.take-piece", NULL);
+  act (mail, "mail.select-class", "first-class-letter");
+  act (mail, "mail.set-destination", "");
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
+}
+
 static guint32
 indicium_date_of (const PmPrintOutcome *outcome)
 {
@@ -1598,6 +1692,7 @@ main (int   argc,
   g_test_add_func ("/kiosk/window/mail-print-letter", test_mail_print_letter);
   g_test_add_func ("/kiosk/window/mail-refusals-and-modes", test_mail_refusals_and_modes);
   g_test_add_func ("/kiosk/window/mail-presets", test_mail_presets);
+  g_test_add_func ("/kiosk/window/mail-zone-parcel", test_mail_zone_parcel);
   g_test_add_func ("/kiosk/window/mail-dates", test_mail_dates);
   g_test_add_func ("/kiosk/window/mail-device-refusals", test_mail_device_refusals);
   g_test_add_func ("/kiosk/window/unbuilt-screens", test_unbuilt_screens);
