@@ -28,6 +28,7 @@
 #include "pm-mail-page.h"
 #include "pm-psd-message.h"
 #include "pm-software-psd.h"
+#include "pm-store-audit.h"
 #include "pm-store-records.h"
 #include "pm-settings-keys.h"
 #include "pm-settings-page.h"
@@ -1022,6 +1023,189 @@ test_mail_zone_parcel (void)
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
 }
 
+static gboolean
+mail_low_funds_shown (gpointer data)
+{
+  return pm_mail_page_get_low_funds_warning (PM_MAIL_PAGE (data)) != NULL;
+}
+
+static gboolean
+settings_thresholds_are (gpointer data)
+{
+  PmSettingsPage *settings = PM_SETTINGS_PAGE (page ("settings"));
+  const char **expected = data;
+
+  return g_strcmp0 (pm_settings_page_get_low_funds_text (settings), expected[0]) == 0 &&
+         g_strcmp0 (pm_settings_page_get_key_in_text (settings), expected[1]) == 0;
+}
+
+static gboolean
+settings_message_is (gpointer data)
+{
+  return g_strcmp0 (pm_settings_page_get_printing_message (PM_SETTINGS_PAGE (page ("settings"))),
+                    data) == 0;
+}
+
+static gint64
+store_setting (const char *key)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 value = -1;
+
+  g_assert_true (pm_store_get_setting_int (pm_application_get_store (app), key, -1, &value,
+                                           &error));
+  g_assert_no_error (error);
+  return value;
+}
+
+/* A bad threshold is refused in plain words and nothing is written. */
+static void
+assert_threshold_refused (GtkWidget  *settings,
+                          const char *low_funds,
+                          const char *key_in,
+                          const char *words)
+{
+  const char *message;
+
+  act (settings, "settings.set-low-funds", low_funds);
+  act (settings, "settings.set-key-in-threshold", key_in);
+  act (settings, "settings.save-printing", NULL);
+  message = pm_settings_page_get_printing_message (PM_SETTINGS_PAGE (settings));
+  g_assert_nonnull (message);
+  if (strstr (message, words) == NULL)
+    g_error ("Settings say “%s”, not “%s”", message, words);
+  g_assert_cmpint (store_setting (PM_STORE_SETTING_LOW_FUNDS_MILLS), ==, -1);
+  g_assert_cmpint (store_setting (PM_STORE_SETTING_KEY_IN_CONFIRM_MILLS), ==, -1);
+}
+
+static void
+save_thresholds (GtkWidget  *settings,
+                 const char *low_funds,
+                 const char *key_in)
+{
+  act (settings, "settings.set-low-funds", low_funds);
+  act (settings, "settings.set-key-in-threshold", key_in);
+  act (settings, "settings.save-printing", NULL);
+  if (!wait_until (settings_message_is, "The printing thresholds are saved."))
+    g_error ("Saving the thresholds: %s",
+             pm_settings_page_get_printing_message (PM_SETTINGS_PAGE (settings)));
+}
+
+/* The supervisor sets the Mail page's two thresholds in Settings; the print flow and the
+ * Mail page follow them at once; operators see them but cannot change them. */
+static void
+test_settings_printing_thresholds (void)
+{
+  GtkWidget *settings;
+  GtkWidget *mail;
+  const PmPrintOutcome *outcome;
+  const char *defaults[] = { "$50.00", "$20.00" };
+  const char *saved[] = { "$300.00", "$30.00" };
+  const PmUser *supervisor;
+  PmUser operator = { 0 };
+  g_autoptr(GPtrArray) audit = NULL;
+  g_autoptr(GError) error = NULL;
+  PmAuditEntry *entry;
+
+  if (skip_without_display ())
+    return;
+
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "settings");
+  assert_page_soon ("settings");
+  settings = page ("settings");
+  if (!wait_until (settings_thresholds_are, defaults))
+    g_error ("Settings show %s and %s, not the defaults",
+             pm_settings_page_get_low_funds_text (PM_SETTINGS_PAGE (settings)),
+             pm_settings_page_get_key_in_text (PM_SETTINGS_PAGE (settings)));
+  g_assert_true (pm_settings_page_get_printing_editable (PM_SETTINGS_PAGE (settings)));
+  save_screenshot ("settings-printing");
+
+  /* Each bad amount: a plain message, and nothing saved. */
+  assert_threshold_refused (settings, "fifty", "20", "Low-funds warning");
+  assert_threshold_refused (settings, "50", "", "Key-in confirmation: type an amount");
+  assert_threshold_refused (settings, "-5", "20", "Low-funds warning");
+  assert_threshold_refused (settings, "50", "12.3456", "Key-in confirmation");
+  assert_threshold_refused (settings, "50", "20000", "Key-in confirmation: at most "
+                                                     "$10,000.00.");
+  save_screenshot ("settings-printing-refused");
+
+  /* Saved: in the store, audited under the supervisor's name, and in the print flow. */
+  save_thresholds (settings, "300", "$30.00");
+  g_assert_true (wait_until (settings_thresholds_are, saved));
+  save_screenshot ("settings-printing-saved");
+  g_assert_cmpint (store_setting (PM_STORE_SETTING_LOW_FUNDS_MILLS), ==, 300000);
+  g_assert_cmpint (store_setting (PM_STORE_SETTING_KEY_IN_CONFIRM_MILLS), ==, 30000);
+  g_assert_cmpint (pm_print_flow_get_key_in_threshold (pm_application_get_print_flow (app)),
+                   ==, 30000);
+  supervisor = pm_window_get_user (window ());
+  audit = pm_store_list_audit (pm_application_get_store (app), 0, 10000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (audit->len, >=, 2);
+  for (guint i = audit->len - 2; i < audit->len; i++)
+    {
+      entry = g_ptr_array_index (audit, i);
+      g_assert_cmpstr (entry->event, ==, PM_AUDIT_SETTING);
+      g_assert_cmpint (entry->user_id, ==, supervisor->id);
+    }
+  g_assert_cmpstr (((PmAuditEntry *) g_ptr_array_index (audit, audit->len - 2))->detail, ==,
+                   "low-funds-threshold-mills = 300000");
+  g_assert_cmpstr (((PmAuditEntry *) g_ptr_array_index (audit, audit->len - 1))->detail, ==,
+                   "key-in-confirm-threshold-mills = 30000");
+
+  /* The same value again writes nothing. */
+  act (settings, "settings.save-printing", NULL);
+  g_assert_cmpstr (pm_settings_page_get_printing_message (PM_SETTINGS_PAGE (settings)), ==,
+                   "Nothing changed.");
+
+  /* An operator sees the thresholds and cannot change them. */
+  operator.name = (char *) OPERATOR_NAME;
+  operator.role = PM_ROLE_OPERATOR;
+  operator.id = supervisor->id + 100;
+  pm_settings_page_set_user (PM_SETTINGS_PAGE (settings), &operator);
+  g_assert_false (pm_settings_page_get_printing_editable (PM_SETTINGS_PAGE (settings)));
+  g_assert_true (wait_until (settings_thresholds_are, saved));
+  save_screenshot ("settings-printing-operator");
+  act (settings, "settings.set-low-funds", "1");
+  act (settings, "settings.save-printing", NULL);
+  g_assert_cmpstr (pm_settings_page_get_printing_message (PM_SETTINGS_PAGE (settings)), ==,
+                   "Only a supervisor can change the printing thresholds.");
+  g_assert_cmpint (store_setting (PM_STORE_SETTING_LOW_FUNDS_MILLS), ==, 300000);
+  pm_settings_page_set_user (PM_SETTINGS_PAGE (settings), supervisor);
+
+  /* On the Mail page: the warning below $300.00, and a $25.00 key-in without the second
+   * touch, now that only amounts above $30.00 need it. */
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
+  mail = page ("mail");
+  g_assert_true (wait_until (mail_ready, mail));
+  if (!wait_until (mail_low_funds_shown, mail))
+    g_error ("No low-funds warning with $300.00 as the threshold");
+  g_assert_cmpstr (pm_mail_page_get_low_funds_warning (PM_MAIL_PAGE (mail)), ==,
+                   "Funds are low (below $300.00). Add funds from the Funds screen.");
+  act (mail, "mail.select-mode", "key-in");
+  act (mail, "mail.select-class", "first-class-letter");
+  act (mail, "mail.set-destination", "20001");
+  act (mail, "mail.set-amount", "25.00");
+  mail_print (mail);
+  outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
+  g_assert_nonnull (outcome);
+  g_assert_cmpint (outcome->kind, ==, PM_PRINT_OUTCOME_PRINTED);
+  g_assert_cmpint (outcome->postage, ==, 25000);
+  act (mail, "mail.set-amount", "35.00");
+  assert_mail_refused (mail, "Confirm the amount");
+  act (mail, "mail.set-amount", "");
+  act (mail, "mail.select-mode", "postage");
+  act (mail, "mail.set-destination", "");
+
+  /* Back to the defaults, through the same screen. */
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "settings");
+  g_assert_true (wait_until (settings_thresholds_are, saved));
+  save_thresholds (settings, "50", "20");
+  g_assert_true (wait_until (settings_thresholds_are, defaults));
+  g_assert_cmpint (pm_print_flow_get_key_in_threshold (pm_application_get_print_flow (app)),
+                   ==, 20000);
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
+}
+
 static guint32
 indicium_date_of (const PmPrintOutcome *outcome)
 {
@@ -1118,12 +1302,6 @@ mail_settling (gpointer data)
 
   return !pm_mail_page_get_weight_stable (PM_MAIL_PAGE (data)) &&
          g_strcmp0 (weight, "—") != 0 && g_strcmp0 (weight, "0 oz") != 0;
-}
-
-static gboolean
-mail_low_funds_shown (gpointer data)
-{
-  return pm_mail_page_get_low_funds_warning (PM_MAIL_PAGE (data)) != NULL;
 }
 
 /* The refusals that come from the devices, each on screen, each taking nothing. */
@@ -1693,6 +1871,8 @@ main (int   argc,
   g_test_add_func ("/kiosk/window/mail-refusals-and-modes", test_mail_refusals_and_modes);
   g_test_add_func ("/kiosk/window/mail-presets", test_mail_presets);
   g_test_add_func ("/kiosk/window/mail-zone-parcel", test_mail_zone_parcel);
+  g_test_add_func ("/kiosk/window/settings-printing-thresholds",
+                   test_settings_printing_thresholds);
   g_test_add_func ("/kiosk/window/mail-dates", test_mail_dates);
   g_test_add_func ("/kiosk/window/mail-device-refusals", test_mail_device_refusals);
   g_test_add_func ("/kiosk/window/unbuilt-screens", test_unbuilt_screens);
