@@ -479,6 +479,33 @@ prepare_psd (void)
   g_assert_no_error (error);
 }
 
+/* A further refill of the kiosk's PSD, signed with the demo provider's key as the data
+ * center would sign it. */
+static void
+refill_psd (guint32 sequence,
+            PmMills amount)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pem = NULL;
+  g_autoptr(PmSigningKey) provider = NULL;
+  g_autoptr(GBytes) refill = NULL;
+  g_autoptr(PmPsdStatus) refilled = NULL;
+  PmPostageValueDownload download = { 0 };
+
+  g_assert_true (g_file_get_contents (PM_SOURCE_DATADIR "/keys/demo-provider.key", &pem,
+                                      NULL, &error));
+  provider = pm_signing_key_new_from_pem (pem, -1, &error);
+  g_assert_no_error (error);
+  download.psd_serial = PSD_SERIAL;
+  download.sequence = sequence;
+  download.amount = amount;
+  download.issued_at = pm_clock_now_s ();
+  refill = pm_postage_value_download_sign (&download, provider, &error);
+  g_assert_no_error (error);
+  refilled = pm_psd_refill_sync (pm_application_get_psd (app), refill, &error);
+  g_assert_no_error (error);
+}
+
 static void
 start_application (void)
 {
@@ -1206,6 +1233,120 @@ test_settings_printing_thresholds (void)
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
 }
 
+static PmPsdStatus *
+psd_status (void)
+{
+  g_autoptr(GError) error = NULL;
+  PmPsdStatus *status = pm_psd_get_status_sync (pm_application_get_psd (app), &error);
+
+  g_assert_no_error (error);
+  return status;
+}
+
+/* The PSD's registers and piece count are what they were. */
+static void
+assert_nothing_debited (const PmPsdStatus *before)
+{
+  g_autoptr(PmPsdStatus) after = psd_status ();
+
+  g_assert_cmpuint (after->piece_count, ==, before->piece_count);
+  g_assert_cmpint (after->descending, ==, before->descending);
+  g_assert_cmpint (after->ascending, ==, before->ascending);
+}
+
+/* A parcel dearer than what the PSD holds: refused in plain words, nothing debited. */
+static void
+test_mail_funds_short (void)
+{
+  GtkWidget *mail;
+  const PmPrintOutcome *outcome;
+  g_autoptr(PmPsdStatus) before = NULL;
+  g_autofree char *holds = NULL;
+  g_autofree char *words = NULL;
+
+  if (skip_without_display ())
+    return;
+
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
+  mail = page ("mail");
+  g_assert_true (wait_until (mail_ready, mail));
+
+  /* Bring the funds under $40.85 with one confirmed key-in of $99.00. */
+  act (mail, "mail.select-mode", "key-in");
+  act (mail, "mail.select-class", "first-class-letter");
+  act (mail, "mail.set-destination", "20001");
+  act (mail, "mail.set-amount", "99.00");
+  assert_mail_refused (mail, "Confirm the amount");
+  act (mail, "mail.print-confirmed", NULL);
+  g_assert_true (wait_until (mail_idle, mail));
+  outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
+  g_assert_nonnull (outcome);
+  g_assert_cmpint (outcome->postage, ==, 99000);
+  act (mail, "mail.set-amount", "");
+  before = psd_status ();
+  g_assert_cmpint (before->descending, <, 40850);
+  g_assert_cmpint (before->descending, >, 0);
+
+  /* 10 lb of Ground Advantage to zone 8 in the 2026 holiday prices: $40.85. */
+  act (mail, "mail.select-mode", "postage");
+  act (mail, "mail.select-class", "ground-advantage-parcel");
+  act (mail, "mail.set-destination", "94105");
+  act (mail, "mail.take-piece", NULL);
+  put_piece (mail, "10 lb", "10 lb");
+  g_assert_cmpstr (pm_mail_page_get_postage_text (PM_MAIL_PAGE (mail)), ==, "$40.85");
+  holds = pm_money_format (before->descending);
+  words = g_strdup_printf ("Not enough funds: the piece needs $40.85 and the meter holds "
+                           "%s. Add funds from the Funds screen.", holds);
+  assert_mail_refused (mail, words);
+  save_screenshot ("mail-refused-funds-short");
+  assert_nothing_debited (before);
+  g_assert_cmpstr (pm_mail_page_get_funds_text (PM_MAIL_PAGE (mail)), ==, holds);
+
+  /* Funds again for what follows, as a refill from the data center would bring them. */
+  refill_psd (2, 100 * PM_MILLS_PER_DOLLAR);
+  act (mail, "mail.take-piece", NULL);
+  act (mail, "mail.select-class", "first-class-letter");
+  act (mail, "mail.set-destination", "");
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
+}
+
+/* The injected clock past the inspection's grace (IBI: printing stops 120 days after the
+ * last inspection): refused in plain words, nothing debited. This runs last among the
+ * printing tests, because the PSD then locks itself until the data center inspects it;
+ * the inspection is checked before any other lock, so its refusal is the one shown. */
+static void
+test_mail_inspection_overdue (void)
+{
+  GtkWidget *mail;
+  g_autoptr(PmPsdStatus) before = NULL;
+
+  if (skip_without_display ())
+    return;
+
+  before = psd_status ();
+  pm_clock_set_override_us (pm_clock_now_us () + (gint64) 121 * 24 * 3600 * G_USEC_PER_SEC);
+
+  /* So long idle, the window locks itself: sign in again. */
+  sign_in (SUPERVISOR_CODE, "home");
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
+  mail = page ("mail");
+  g_assert_true (wait_until (mail_ready, mail));
+  act (mail, "mail.select-mode", "postage");
+  act (mail, "mail.select-class", "first-class-letter");
+  act (mail, "mail.set-destination", "20001");
+  act (mail, "mail.set-manual-weight", "1 oz");
+  assert_mail_refused (mail, "The meter's inspection is overdue, so it may not print "
+                             "postage. Connect to the data center from Funds to be "
+                             "inspected.");
+  save_screenshot ("mail-refused-inspection-overdue");
+  assert_nothing_debited (before);
+
+  act (mail, "mail.set-manual-weight", "");
+  act (mail, "mail.set-destination", "");
+  pm_clock_clear_override ();
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
+}
+
 static guint32
 indicium_date_of (const PmPrintOutcome *outcome)
 {
@@ -1873,8 +2014,10 @@ main (int   argc,
   g_test_add_func ("/kiosk/window/mail-zone-parcel", test_mail_zone_parcel);
   g_test_add_func ("/kiosk/window/settings-printing-thresholds",
                    test_settings_printing_thresholds);
+  g_test_add_func ("/kiosk/window/mail-funds-short", test_mail_funds_short);
   g_test_add_func ("/kiosk/window/mail-dates", test_mail_dates);
   g_test_add_func ("/kiosk/window/mail-device-refusals", test_mail_device_refusals);
+  g_test_add_func ("/kiosk/window/mail-inspection-overdue", test_mail_inspection_overdue);
   g_test_add_func ("/kiosk/window/unbuilt-screens", test_unbuilt_screens);
   g_test_add_func ("/kiosk/window/users-add-disable", test_users_add_disable);
   g_test_add_func ("/kiosk/window/log-out", test_log_out);
