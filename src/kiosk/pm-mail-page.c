@@ -96,6 +96,7 @@ struct _PmMailPage
   GtkWidget      *class_row;
   GtkWidget      *services_row;
   GtkWidget      *services_box;
+  GtkWidget      *destination_row;
   GtkWidget      *destination_entry;
   GtkWidget      *mode_row;
   GtkWidget      *amount_row;
@@ -233,6 +234,45 @@ build_request (PmMailPage     *self,
   request->graphic_png = request->mode == PM_PIECE_MODE_GRAPHIC ? self->graphic : NULL;
 }
 
+static gboolean
+class_is_zoned (PmMailClass mail_class)
+{
+  return mail_class == PM_MAIL_CLASS_GROUND_ADVANTAGE ||
+         mail_class == PM_MAIL_CLASS_PRIORITY_MAIL ||
+         mail_class == PM_MAIL_CLASS_PRIORITY_MAIL_EXPRESS;
+}
+
+/* Under the destination: whether the price needs it and, once rated, the zone it gave,
+ * so the operator sees what the price rests on. */
+static void
+update_destination (PmMailPage           *self,
+                    const PmPrintRequest *request,
+                    const PmQuote        *quote)
+{
+  g_autofree char *text = NULL;
+  PmPrintFlow *print_flow = flow (self);
+  const char *origin = print_flow != NULL ? pm_print_flow_get_origin_zip (print_flow) : "";
+
+  if (request->mode != PM_PIECE_MODE_POSTAGE || !class_is_zoned (request->mail_class))
+    text = g_strdup (_("Printed in the indicium"));
+  else if (quote != NULL && quote->zone > 0)
+    {
+      text = g_strdup_printf (_("Zone %u from %s"), quote->zone, origin);
+      if (quote->warnings & (PM_QUOTE_WARNING_ZONE_CHART_OLD |
+                             PM_QUOTE_WARNING_ZONE_EXCEPTIONS))
+        {
+          g_autofree char *plain = g_steal_pointer (&text);
+
+          /* The shipped charts are from 2018 and lack the 5-digit exceptions. */
+          text = g_strdup_printf (_("%s (older zone chart: check it at postcalc.usps.com)"),
+                                  plain);
+        }
+    }
+  else
+    text = g_strdup (_("Needed: the price depends on the zone"));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->destination_row), text);
+}
+
 /* The postage as it stands, worked out again after every change. */
 static void
 update_postage (PmMailPage *self)
@@ -245,6 +285,7 @@ update_postage (PmMailPage *self)
   PmPrintRequest request;
   PmMills postage = 0;
   guint32 date = 0;
+  gboolean ok;
 
   if (print_flow == NULL)
     return;
@@ -262,7 +303,9 @@ update_postage (PmMailPage *self)
       adw_action_row_set_subtitle (ADW_ACTION_ROW (self->date_row), text);
     }
 
-  if (!pm_print_flow_check (print_flow, &request, &postage, &quote, &error))
+  ok = pm_print_flow_check (print_flow, &request, &postage, &quote, &error);
+  update_destination (self, &request, ok ? &quote : NULL);
+  if (!ok)
     {
       gtk_label_set_text (GTK_LABEL (self->postage_label), "—");
       gtk_label_set_text (GTK_LABEL (self->breakdown_label), error->message);
@@ -1397,6 +1440,7 @@ pm_mail_page_class_init (PmMailPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PmMailPage, class_row);
   gtk_widget_class_bind_template_child (widget_class, PmMailPage, services_row);
   gtk_widget_class_bind_template_child (widget_class, PmMailPage, services_box);
+  gtk_widget_class_bind_template_child (widget_class, PmMailPage, destination_row);
   gtk_widget_class_bind_template_child (widget_class, PmMailPage, destination_entry);
   gtk_widget_class_bind_template_child (widget_class, PmMailPage, mode_row);
   gtk_widget_class_bind_template_child (widget_class, PmMailPage, amount_row);
@@ -1644,4 +1688,13 @@ pm_mail_page_get_low_funds_warning (PmMailPage *self)
   if (!gtk_widget_get_visible (self->low_funds_label))
     return NULL;
   return gtk_label_get_text (GTK_LABEL (self->low_funds_label));
+}
+
+/* The line under the destination: the zone a zone-priced piece is priced at. */
+const char *
+pm_mail_page_get_destination_text (PmMailPage *self)
+{
+  g_return_val_if_fail (PM_IS_MAIL_PAGE (self), NULL);
+
+  return adw_action_row_get_subtitle (ADW_ACTION_ROW (self->destination_row));
 }

@@ -49,5 +49,6 @@ const char           *pm_mail_page_get_mode         (PmMailPage   *self);
 const char           *pm_mail_page_get_date_text    (PmMailPage   *self);
 void                  pm_mail_page_update           (PmMailPage   *self);
 const char           *pm_mail_page_get_low_funds_warning (PmMailPage *self);
+const char           *pm_mail_page_get_destination_text (PmMailPage *self);
 
 G_END_DECLS

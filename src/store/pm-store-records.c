@@ -749,6 +749,36 @@ pm_store_get_setting_int_async (PmStore             *store,
                        cancellable, callback, user_data, pm_store_get_setting_int_async);
 }
 
+void
+pm_store_set_setting_int_async (PmStore             *store,
+                                const char          *key,
+                                gint64               value,
+                                gint64               user_id,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  SettingData *data;
+
+  g_return_if_fail (PM_IS_STORE (store));
+  g_return_if_fail (key != NULL && *key != '\0');
+
+  data = g_new0 (SettingData, 1);
+  data->key = g_strdup (key);
+  data->value = value;
+  data->user_id = user_id;
+  pm_store_call_async (store, setting_set_work, data, (GDestroyNotify) setting_data_free,
+                       cancellable, callback, user_data, pm_store_set_setting_int_async);
+}
+
+gboolean
+pm_store_set_setting_int_finish (PmStore       *store,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  return pm_store_call_finish (store, result, pm_store_set_setting_int_async, error) != NULL;
+}
+
 gboolean
 pm_store_get_setting_int_finish (PmStore       *store,
                                  GAsyncResult  *result,

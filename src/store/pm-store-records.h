@@ -134,5 +134,16 @@ gboolean   pm_store_get_setting_int_finish  (PmStore             *store,
                                              GAsyncResult        *result,
                                              gint64              *out_value,
                                              GError             **error);
+/* The same as pm_store_set_setting_int(), on the store's thread. */
+void       pm_store_set_setting_int_async   (PmStore             *store,
+                                             const char          *key,
+                                             gint64               value,
+                                             gint64               user_id,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+gboolean   pm_store_set_setting_int_finish  (PmStore             *store,
+                                             GAsyncResult        *result,
+                                             GError             **error);
 
 G_END_DECLS

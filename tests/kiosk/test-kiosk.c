@@ -28,6 +28,7 @@
 #include "pm-mail-page.h"
 #include "pm-psd-message.h"
 #include "pm-software-psd.h"
+#include "pm-store-audit.h"
 #include "pm-store-records.h"
 #include "pm-settings-keys.h"
 #include "pm-settings-page.h"
@@ -475,6 +476,33 @@ prepare_psd (void)
   refill = pm_postage_value_download_sign (&download, provider, &error);
   g_assert_no_error (error);
   refilled = pm_psd_refill_sync (PM_PSD (psd), refill, &error);
+  g_assert_no_error (error);
+}
+
+/* A further refill of the kiosk's PSD, signed with the demo provider's key as the data
+ * center would sign it. */
+static void
+refill_psd (guint32 sequence,
+            PmMills amount)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pem = NULL;
+  g_autoptr(PmSigningKey) provider = NULL;
+  g_autoptr(GBytes) refill = NULL;
+  g_autoptr(PmPsdStatus) refilled = NULL;
+  PmPostageValueDownload download = { 0 };
+
+  g_assert_true (g_file_get_contents (PM_SOURCE_DATADIR "/keys/demo-provider.key", &pem,
+                                      NULL, &error));
+  provider = pm_signing_key_new_from_pem (pem, -1, &error);
+  g_assert_no_error (error);
+  download.psd_serial = PSD_SERIAL;
+  download.sequence = sequence;
+  download.amount = amount;
+  download.issued_at = pm_clock_now_s ();
+  refill = pm_postage_value_download_sign (&download, provider, &error);
+  g_assert_no_error (error);
+  refilled = pm_psd_refill_sync (pm_application_get_psd (app), refill, &error);
   g_assert_no_error (error);
 }
 
@@ -928,6 +956,397 @@ test_mail_presets (void)
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
 }
 
+/* A Ground Advantage parcel priced by zone from the shipped zone chart of origin 606.
+ * The date of mailing is today's: the holiday table of 4 Oct 2026 (no end date known)
+ * prices 1 lb to zone 8 at $13.65. */
+static void
+test_mail_zone_parcel (void)
+{
+  GtkWidget *mail;
+  const PmPrintOutcome *outcome;
+  g_autofree char *png = NULL;
+  g_autofree char *funds = NULL;
+  g_autoptr(GBytes) scanned = NULL;
+  g_autoptr(PmVerifyKey) key = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDate) today = NULL;
+  g_autoptr(PmPsdStatus) before = NULL;
+  g_autoptr(PmPsdStatus) after = NULL;
+  PmIndicium indicium;
+
+  if (skip_without_display ())
+    return;
+
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
+  mail = page ("mail");
+  g_assert_true (wait_until (mail_ready, mail));
+  act (mail, "mail.select-mode", "postage");
+  act (mail, "mail.take-piece", NULL);
+  act (mail, "mail.select-class", "ground-advantage-parcel");
+  act (mail, "mail.set-destination", "");
+  put_piece (mail, "1 lb", "1 lb");
+  g_assert_true (wait_until (mail_funds_shown, mail));
+  before = pm_psd_get_status_sync (pm_application_get_psd (app), &error);
+  g_assert_no_error (error);
+
+  /* No destination: the page says it is needed, and Print is refused. */
+  g_assert_cmpstr (pm_mail_page_get_destination_text (PM_MAIL_PAGE (mail)), ==,
+                   "Needed: the price depends on the zone");
+  g_assert_cmpstr (pm_mail_page_get_postage_text (PM_MAIL_PAGE (mail)), ==, "—");
+  save_screenshot ("mail-zone-no-destination");
+  assert_mail_refused (mail, "enter the destination ZIP");
+
+  act (mail, "mail.set-destination", "9410");
+  assert_mail_refused (mail, "“9410” is not a ZIP Code");
+
+  /* 002 is not in use: no zone, and none guessed. */
+  act (mail, "mail.set-destination", "00212");
+  assert_mail_refused (mail, "00212 is not in the zone chart for origin 606");
+
+  after = pm_psd_get_status_sync (pm_application_get_psd (app), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (after->piece_count, ==, before->piece_count);
+  g_assert_cmpint (after->descending, ==, before->descending);
+  g_clear_pointer (&after, pm_psd_status_free);
+
+  /* San Francisco is zone 8 from Chicago. */
+  act (mail, "mail.set-destination", "94105");
+  g_assert_cmpstr (pm_mail_page_get_postage_text (PM_MAIL_PAGE (mail)), ==, "$13.65");
+  g_assert_cmpstr (pm_mail_page_get_destination_text (PM_MAIL_PAGE (mail)), ==,
+                   "Zone 8 from 60601 (older zone chart: check it at postcalc.usps.com)");
+  save_screenshot ("mail-zone-priced");
+  mail_print (mail);
+  outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
+  g_assert_nonnull (outcome);
+  g_assert_cmpint (outcome->kind, ==, PM_PRINT_OUTCOME_PRINTED);
+  g_assert_cmpint (outcome->postage, ==, 13650);
+  g_assert_cmpstr (pm_mail_page_get_message (PM_MAIL_PAGE (mail)), ==, "Printed $13.65.");
+  save_screenshot ("mail-zone-printed");
+
+  png = g_strdup_printf ("%s/printed/%s.png", state_dir, outcome->job_id);
+  scanned = pm_indicium_scan_png (png, &error);
+  g_assert_no_error (error);
+  key = pm_psd_get_public_key (pm_application_get_psd (app));
+  g_assert_true (pm_indicium_verify (g_bytes_get_data (scanned, NULL),
+                                     g_bytes_get_size (scanned), key, &indicium, &error));
+  g_assert_no_error (error);
+  today = pm_clock_today_local ();
+  g_assert_cmpint (indicium.postage, ==, 13650);
+  g_assert_cmpuint (indicium.date_of_mailing, ==, pm_indicium_date_from_gdate (today));
+  g_assert_cmpuint (indicium.origin_zip, ==, 60601);
+  g_assert_cmpuint (indicium.destination_zip, ==, 941050000);
+  g_assert_cmpuint (indicium.rate_category, ==, PM_RATE_CATEGORY_GROUND_ADVANTAGE);
+  g_assert_cmpint (indicium.descending, ==, before->descending - 13650);
+  g_assert_true (indicium.flags & PM_INDICIUM_FLAG_SPECIMEN);
+
+  after = pm_psd_get_status_sync (pm_application_get_psd (app), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (after->piece_count, ==, before->piece_count + 1);
+  g_assert_cmpint (after->descending, ==, before->descending - 13650);
+
+  act (mail, "mail.take-piece", NULL);
+  act (mail, "mail.select-class", "first-class-letter");
+  act (mail, "mail.set-destination", "");
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
+}
+
+static gboolean
+mail_low_funds_shown (gpointer data)
+{
+  return pm_mail_page_get_low_funds_warning (PM_MAIL_PAGE (data)) != NULL;
+}
+
+static gboolean
+settings_thresholds_are (gpointer data)
+{
+  PmSettingsPage *settings = PM_SETTINGS_PAGE (page ("settings"));
+  const char **expected = data;
+
+  return g_strcmp0 (pm_settings_page_get_low_funds_text (settings), expected[0]) == 0 &&
+         g_strcmp0 (pm_settings_page_get_key_in_text (settings), expected[1]) == 0;
+}
+
+static gboolean
+settings_message_is (gpointer data)
+{
+  return g_strcmp0 (pm_settings_page_get_printing_message (PM_SETTINGS_PAGE (page ("settings"))),
+                    data) == 0;
+}
+
+static gint64
+store_setting (const char *key)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 value = -1;
+
+  g_assert_true (pm_store_get_setting_int (pm_application_get_store (app), key, -1, &value,
+                                           &error));
+  g_assert_no_error (error);
+  return value;
+}
+
+/* A bad threshold is refused in plain words and nothing is written. */
+static void
+assert_threshold_refused (GtkWidget  *settings,
+                          const char *low_funds,
+                          const char *key_in,
+                          const char *words)
+{
+  const char *message;
+
+  act (settings, "settings.set-low-funds", low_funds);
+  act (settings, "settings.set-key-in-threshold", key_in);
+  act (settings, "settings.save-printing", NULL);
+  message = pm_settings_page_get_printing_message (PM_SETTINGS_PAGE (settings));
+  g_assert_nonnull (message);
+  if (strstr (message, words) == NULL)
+    g_error ("Settings say “%s”, not “%s”", message, words);
+  g_assert_cmpint (store_setting (PM_STORE_SETTING_LOW_FUNDS_MILLS), ==, -1);
+  g_assert_cmpint (store_setting (PM_STORE_SETTING_KEY_IN_CONFIRM_MILLS), ==, -1);
+}
+
+static void
+save_thresholds (GtkWidget  *settings,
+                 const char *low_funds,
+                 const char *key_in)
+{
+  act (settings, "settings.set-low-funds", low_funds);
+  act (settings, "settings.set-key-in-threshold", key_in);
+  act (settings, "settings.save-printing", NULL);
+  if (!wait_until (settings_message_is, "The printing thresholds are saved."))
+    g_error ("Saving the thresholds: %s",
+             pm_settings_page_get_printing_message (PM_SETTINGS_PAGE (settings)));
+}
+
+/* The supervisor sets the Mail page's two thresholds in Settings; the print flow and the
+ * Mail page follow them at once; operators see them but cannot change them. */
+static void
+test_settings_printing_thresholds (void)
+{
+  GtkWidget *settings;
+  GtkWidget *mail;
+  const PmPrintOutcome *outcome;
+  const char *defaults[] = { "$50.00", "$20.00" };
+  const char *saved[] = { "$300.00", "$30.00" };
+  const PmUser *supervisor;
+  PmUser operator = { 0 };
+  g_autoptr(GPtrArray) audit = NULL;
+  g_autoptr(GError) error = NULL;
+  PmAuditEntry *entry;
+
+  if (skip_without_display ())
+    return;
+
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "settings");
+  assert_page_soon ("settings");
+  settings = page ("settings");
+  if (!wait_until (settings_thresholds_are, defaults))
+    g_error ("Settings show %s and %s, not the defaults",
+             pm_settings_page_get_low_funds_text (PM_SETTINGS_PAGE (settings)),
+             pm_settings_page_get_key_in_text (PM_SETTINGS_PAGE (settings)));
+  g_assert_true (pm_settings_page_get_printing_editable (PM_SETTINGS_PAGE (settings)));
+  save_screenshot ("settings-printing");
+
+  /* Each bad amount: a plain message, and nothing saved. */
+  assert_threshold_refused (settings, "fifty", "20", "Low-funds warning");
+  assert_threshold_refused (settings, "50", "", "Key-in confirmation: type an amount");
+  assert_threshold_refused (settings, "-5", "20", "Low-funds warning");
+  assert_threshold_refused (settings, "50", "12.3456", "Key-in confirmation");
+  assert_threshold_refused (settings, "50", "20000", "Key-in confirmation: at most "
+                                                     "$10,000.00.");
+  save_screenshot ("settings-printing-refused");
+
+  /* Saved: in the store, audited under the supervisor's name, and in the print flow. */
+  save_thresholds (settings, "300", "$30.00");
+  g_assert_true (wait_until (settings_thresholds_are, saved));
+  save_screenshot ("settings-printing-saved");
+  g_assert_cmpint (store_setting (PM_STORE_SETTING_LOW_FUNDS_MILLS), ==, 300000);
+  g_assert_cmpint (store_setting (PM_STORE_SETTING_KEY_IN_CONFIRM_MILLS), ==, 30000);
+  g_assert_cmpint (pm_print_flow_get_key_in_threshold (pm_application_get_print_flow (app)),
+                   ==, 30000);
+  supervisor = pm_window_get_user (window ());
+  audit = pm_store_list_audit (pm_application_get_store (app), 0, 10000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (audit->len, >=, 2);
+  for (guint i = audit->len - 2; i < audit->len; i++)
+    {
+      entry = g_ptr_array_index (audit, i);
+      g_assert_cmpstr (entry->event, ==, PM_AUDIT_SETTING);
+      g_assert_cmpint (entry->user_id, ==, supervisor->id);
+    }
+  g_assert_cmpstr (((PmAuditEntry *) g_ptr_array_index (audit, audit->len - 2))->detail, ==,
+                   "low-funds-threshold-mills = 300000");
+  g_assert_cmpstr (((PmAuditEntry *) g_ptr_array_index (audit, audit->len - 1))->detail, ==,
+                   "key-in-confirm-threshold-mills = 30000");
+
+  /* The same value again writes nothing. */
+  act (settings, "settings.save-printing", NULL);
+  g_assert_cmpstr (pm_settings_page_get_printing_message (PM_SETTINGS_PAGE (settings)), ==,
+                   "Nothing changed.");
+
+  /* An operator sees the thresholds and cannot change them. */
+  operator.name = (char *) OPERATOR_NAME;
+  operator.role = PM_ROLE_OPERATOR;
+  operator.id = supervisor->id + 100;
+  pm_settings_page_set_user (PM_SETTINGS_PAGE (settings), &operator);
+  g_assert_false (pm_settings_page_get_printing_editable (PM_SETTINGS_PAGE (settings)));
+  g_assert_true (wait_until (settings_thresholds_are, saved));
+  save_screenshot ("settings-printing-operator");
+  act (settings, "settings.set-low-funds", "1");
+  act (settings, "settings.save-printing", NULL);
+  g_assert_cmpstr (pm_settings_page_get_printing_message (PM_SETTINGS_PAGE (settings)), ==,
+                   "Only a supervisor can change the printing thresholds.");
+  g_assert_cmpint (store_setting (PM_STORE_SETTING_LOW_FUNDS_MILLS), ==, 300000);
+  pm_settings_page_set_user (PM_SETTINGS_PAGE (settings), supervisor);
+
+  /* On the Mail page: the warning below $300.00, and a $25.00 key-in without the second
+   * touch, now that only amounts above $30.00 need it. */
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
+  mail = page ("mail");
+  g_assert_true (wait_until (mail_ready, mail));
+  if (!wait_until (mail_low_funds_shown, mail))
+    g_error ("No low-funds warning with $300.00 as the threshold");
+  g_assert_cmpstr (pm_mail_page_get_low_funds_warning (PM_MAIL_PAGE (mail)), ==,
+                   "Funds are low (below $300.00). Add funds from the Funds screen.");
+  act (mail, "mail.select-mode", "key-in");
+  act (mail, "mail.select-class", "first-class-letter");
+  act (mail, "mail.set-destination", "20001");
+  act (mail, "mail.set-amount", "25.00");
+  mail_print (mail);
+  outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
+  g_assert_nonnull (outcome);
+  g_assert_cmpint (outcome->kind, ==, PM_PRINT_OUTCOME_PRINTED);
+  g_assert_cmpint (outcome->postage, ==, 25000);
+  act (mail, "mail.set-amount", "35.00");
+  assert_mail_refused (mail, "Confirm the amount");
+  act (mail, "mail.set-amount", "");
+  act (mail, "mail.select-mode", "postage");
+  act (mail, "mail.set-destination", "");
+
+  /* Back to the defaults, through the same screen. */
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "settings");
+  g_assert_true (wait_until (settings_thresholds_are, saved));
+  save_thresholds (settings, "50", "20");
+  g_assert_true (wait_until (settings_thresholds_are, defaults));
+  g_assert_cmpint (pm_print_flow_get_key_in_threshold (pm_application_get_print_flow (app)),
+                   ==, 20000);
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
+}
+
+static PmPsdStatus *
+psd_status (void)
+{
+  g_autoptr(GError) error = NULL;
+  PmPsdStatus *status = pm_psd_get_status_sync (pm_application_get_psd (app), &error);
+
+  g_assert_no_error (error);
+  return status;
+}
+
+/* The PSD's registers and piece count are what they were. */
+static void
+assert_nothing_debited (const PmPsdStatus *before)
+{
+  g_autoptr(PmPsdStatus) after = psd_status ();
+
+  g_assert_cmpuint (after->piece_count, ==, before->piece_count);
+  g_assert_cmpint (after->descending, ==, before->descending);
+  g_assert_cmpint (after->ascending, ==, before->ascending);
+}
+
+/* A parcel dearer than what the PSD holds: refused in plain words, nothing debited. */
+static void
+test_mail_funds_short (void)
+{
+  GtkWidget *mail;
+  const PmPrintOutcome *outcome;
+  g_autoptr(PmPsdStatus) before = NULL;
+  g_autofree char *holds = NULL;
+  g_autofree char *words = NULL;
+
+  if (skip_without_display ())
+    return;
+
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
+  mail = page ("mail");
+  g_assert_true (wait_until (mail_ready, mail));
+
+  /* Bring the funds under $40.85 with one confirmed key-in of $99.00. */
+  act (mail, "mail.select-mode", "key-in");
+  act (mail, "mail.select-class", "first-class-letter");
+  act (mail, "mail.set-destination", "20001");
+  act (mail, "mail.set-amount", "99.00");
+  assert_mail_refused (mail, "Confirm the amount");
+  act (mail, "mail.print-confirmed", NULL);
+  g_assert_true (wait_until (mail_idle, mail));
+  outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
+  g_assert_nonnull (outcome);
+  g_assert_cmpint (outcome->postage, ==, 99000);
+  act (mail, "mail.set-amount", "");
+  before = psd_status ();
+  g_assert_cmpint (before->descending, <, 40850);
+  g_assert_cmpint (before->descending, >, 0);
+
+  /* 10 lb of Ground Advantage to zone 8 in the 2026 holiday prices: $40.85. */
+  act (mail, "mail.select-mode", "postage");
+  act (mail, "mail.select-class", "ground-advantage-parcel");
+  act (mail, "mail.set-destination", "94105");
+  act (mail, "mail.take-piece", NULL);
+  put_piece (mail, "10 lb", "10 lb");
+  g_assert_cmpstr (pm_mail_page_get_postage_text (PM_MAIL_PAGE (mail)), ==, "$40.85");
+  holds = pm_money_format (before->descending);
+  words = g_strdup_printf ("Not enough funds: the piece needs $40.85 and the meter holds "
+                           "%s. Add funds from the Funds screen.", holds);
+  assert_mail_refused (mail, words);
+  save_screenshot ("mail-refused-funds-short");
+  assert_nothing_debited (before);
+  g_assert_cmpstr (pm_mail_page_get_funds_text (PM_MAIL_PAGE (mail)), ==, holds);
+
+  /* Funds again for what follows, as a refill from the data center would bring them. */
+  refill_psd (2, 100 * PM_MILLS_PER_DOLLAR);
+  act (mail, "mail.take-piece", NULL);
+  act (mail, "mail.select-class", "first-class-letter");
+  act (mail, "mail.set-destination", "");
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
+}
+
+/* The injected clock past the inspection's grace (IBI: printing stops 120 days after the
+ * last inspection): refused in plain words, nothing debited. This runs last among the
+ * printing tests, because the PSD then locks itself until the data center inspects it;
+ * the inspection is checked before any other lock, so its refusal is the one shown. */
+static void
+test_mail_inspection_overdue (void)
+{
+  GtkWidget *mail;
+  g_autoptr(PmPsdStatus) before = NULL;
+
+  if (skip_without_display ())
+    return;
+
+  before = psd_status ();
+  pm_clock_set_override_us (pm_clock_now_us () + (gint64) 121 * 24 * 3600 * G_USEC_PER_SEC);
+
+  /* So long idle, the window locks itself: sign in again. */
+  sign_in (SUPERVISOR_CODE, "home");
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
+  mail = page ("mail");
+  g_assert_true (wait_until (mail_ready, mail));
+  act (mail, "mail.select-mode", "postage");
+  act (mail, "mail.select-class", "first-class-letter");
+  act (mail, "mail.set-destination", "20001");
+  act (mail, "mail.set-manual-weight", "1 oz");
+  assert_mail_refused (mail, "The meter's inspection is overdue, so it may not print "
+                             "postage. Connect to the data center from Funds to be "
+                             "inspected.");
+  save_screenshot ("mail-refused-inspection-overdue");
+  assert_nothing_debited (before);
+
+  act (mail, "mail.set-manual-weight", "");
+  act (mail, "mail.set-destination", "");
+  pm_clock_clear_override ();
+  gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
+}
+
 static guint32
 indicium_date_of (const PmPrintOutcome *outcome)
 {
@@ -1024,12 +1443,6 @@ mail_settling (gpointer data)
 
   return !pm_mail_page_get_weight_stable (PM_MAIL_PAGE (data)) &&
          g_strcmp0 (weight, "—") != 0 && g_strcmp0 (weight, "0 oz") != 0;
-}
-
-static gboolean
-mail_low_funds_shown (gpointer data)
-{
-  return pm_mail_page_get_low_funds_warning (PM_MAIL_PAGE (data)) != NULL;
 }
 
 /* The refusals that come from the devices, each on screen, each taking nothing. */
@@ -1598,8 +2011,13 @@ main (int   argc,
   g_test_add_func ("/kiosk/window/mail-print-letter", test_mail_print_letter);
   g_test_add_func ("/kiosk/window/mail-refusals-and-modes", test_mail_refusals_and_modes);
   g_test_add_func ("/kiosk/window/mail-presets", test_mail_presets);
+  g_test_add_func ("/kiosk/window/mail-zone-parcel", test_mail_zone_parcel);
+  g_test_add_func ("/kiosk/window/settings-printing-thresholds",
+                   test_settings_printing_thresholds);
+  g_test_add_func ("/kiosk/window/mail-funds-short", test_mail_funds_short);
   g_test_add_func ("/kiosk/window/mail-dates", test_mail_dates);
   g_test_add_func ("/kiosk/window/mail-device-refusals", test_mail_device_refusals);
+  g_test_add_func ("/kiosk/window/mail-inspection-overdue", test_mail_inspection_overdue);
   g_test_add_func ("/kiosk/window/unbuilt-screens", test_unbuilt_screens);
   g_test_add_func ("/kiosk/window/users-add-disable", test_users_add_disable);
   g_test_add_func ("/kiosk/window/log-out", test_log_out);

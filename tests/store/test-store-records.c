@@ -725,6 +725,25 @@ test_settings (Fixture       *f,
   g_assert_cmpuint (audit->len, ==, 2);
   g_assert_cmpstr (((PmAuditEntry *) audit->pdata[1])->detail, ==,
                    "low-funds-threshold-mills = 40000");
+  g_clear_pointer (&audit, g_ptr_array_unref);
+  g_clear_object (&result);
+
+  /* Saved from the screen: on the store's thread, audited with the supervisor's id. */
+  pm_store_set_setting_int_async (f->store, PM_STORE_SETTING_KEY_IN_CONFIRM_MILLS, 35000, 7,
+                                  NULL, setting_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (pm_store_set_setting_int_finish (f->store, result, &error));
+  g_assert_no_error (error);
+  g_assert_true (pm_store_get_setting_int (f->store, PM_STORE_SETTING_KEY_IN_CONFIRM_MILLS,
+                                           20000, &value, &error));
+  g_assert_cmpint (value, ==, 35000);
+  audit = pm_store_list_audit (f->store, 0, 10, &error);
+  g_assert_cmpuint (audit->len, ==, 3);
+  g_assert_cmpstr (((PmAuditEntry *) audit->pdata[2])->event, ==, PM_AUDIT_SETTING);
+  g_assert_cmpint (((PmAuditEntry *) audit->pdata[2])->user_id, ==, 7);
+  g_assert_cmpstr (((PmAuditEntry *) audit->pdata[2])->detail, ==,
+                   "key-in-confirm-threshold-mills = 35000");
 }
 
 static void
