@@ -41,6 +41,7 @@ typedef enum
   PM_PSD_ERROR_NO_AUDIT_PENDING,     /* an audit answer with no matching request */
   PM_PSD_ERROR_STORAGE,              /* the PSD's own storage failed */
   PM_PSD_ERROR_DAMAGED,              /* the stored state was altered or torn */
+  PM_PSD_ERROR_IN_USE,               /* another program has this PSD open */
 } PmPsdError;
 
 typedef enum

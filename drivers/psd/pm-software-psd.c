@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
@@ -28,6 +29,7 @@
 #include "pm-psd-message.h"
 
 #define STATE_FILE        "state"
+#define LOCK_FILE         "lock"
 #define STATE_TEMP_FILE   "state.tmp"
 #define SECRET_FILE       "device.secret"
 #define KEY_FILE          "signing-key.pem"
@@ -80,6 +82,11 @@ struct _PmSoftwarePsd
   PmOperationalBlock  block;              /* parsed from state->operational_block */
   PmVerifyKey        *provider_key;
   char               *damage;             /* non-NULL: the PSD is unusable, and why */
+
+  /* An exclusive lock on the folder's lock file, held while this object lives: two
+   * programs (the kiosk and a tool) each writing the state they read would undo each
+   * other's refills and debits. */
+  int                 lock_fd;
 
   /* Test hook: crash on the n-th pass through a numbered point of the durable write. */
   int                 crash_point;
@@ -905,6 +912,38 @@ needs_making (PmSoftwarePsd  *self,
   return TRUE;
 }
 
+static gboolean
+take_lock (PmSoftwarePsd  *self,
+           GError        **error)
+{
+  g_autofree char *path = g_build_filename (self->directory, LOCK_FILE, NULL);
+
+  self->lock_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (self->lock_fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, PM_PSD_ERROR, PM_PSD_ERROR_STORAGE,
+                   "Could not open the PSD's lock file “%s”: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  if (flock (self->lock_fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int saved = errno;
+
+      if (saved == EWOULDBLOCK)
+        g_set_error (error, PM_PSD_ERROR, PM_PSD_ERROR_IN_USE,
+                     "The PSD in “%s” is in use by another program (the kiosk, or a "
+                     "tool); close that program first", self->directory);
+      else
+        g_set_error (error, PM_PSD_ERROR, PM_PSD_ERROR_STORAGE,
+                     "Could not lock the PSD in “%s”: %s", self->directory,
+                     g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 PmSoftwarePsd *
 pm_software_psd_open (const char   *directory,
                       PmVerifyKey  *provider_key,
@@ -938,6 +977,8 @@ pm_software_psd_open (const char   *directory,
   self = g_object_new (PM_TYPE_SOFTWARE_PSD, NULL);
   self->directory = g_strdup (directory);
   parse_crash_hook (self);
+  if (!take_lock (self, error))
+    return NULL;
 
   if (!needs_making (self, &make, error))
     return NULL;
@@ -1640,6 +1681,8 @@ pm_software_psd_finalize (GObject *object)
 {
   PmSoftwarePsd *self = PM_SOFTWARE_PSD (object);
 
+  if (self->lock_fd >= 0)
+    close (self->lock_fd);
   g_free (self->directory);
   g_clear_pointer (&self->signing_key, pm_signing_key_unref);
   g_clear_pointer (&self->public_key, pm_verify_key_unref);
@@ -1660,6 +1703,7 @@ pm_software_psd_class_init (PmSoftwarePsdClass *klass)
 static void
 pm_software_psd_init (PmSoftwarePsd *self)
 {
+  self->lock_fd = -1;
 }
 
 static void

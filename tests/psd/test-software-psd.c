@@ -226,6 +226,17 @@ test_create_and_reopen (void)
   g_assert_cmpstr (fp1, ==, fp2);
   g_assert_cmpuint (pm_psd_get_serial (again), ==, 12345);
 
+  /* While one program has it open, no other can open it: each would write back the
+   * registers it read and undo the other's debits and refills. */
+  {
+    PmSoftwarePsd *second = pm_software_psd_open (dir, NULL, 0, &error);
+
+    g_assert_null (second);
+    g_assert_error (error, PM_PSD_ERROR, PM_PSD_ERROR_IN_USE);
+    g_clear_error (&error);
+  }
+  g_clear_object (&again);
+
   /* Another provider's key does not open it. */
   {
     g_autoptr(PmSigningKey) other = pm_signing_key_generate (&error);
