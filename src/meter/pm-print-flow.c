@@ -40,6 +40,10 @@ struct _PmPrintFlow
   /* A debit the store could not record: the next print reconciles first. Written on
    * the worker, read there too; prints never overlap (busy). */
   gboolean   needs_reconcile;
+  /* Set (atomically, from a worker) when the store holds more of this PSD's debits than
+   * the PSD has made: its state was put back to an older copy. Nothing is debited again
+   * until support has looked, since each debit would repeat a piece count already used. */
+  gint       psd_went_back;
 };
 
 G_DEFINE_FINAL_TYPE (PmPrintFlow, pm_print_flow, G_TYPE_OBJECT)
@@ -789,7 +793,15 @@ reconcile_in_worker (PmPrintFlow        *self,
   report->origin_zip = status->has_operational_block ? status->origin_zip : 0;
   report->psd_piece_count = status->piece_count;
   report->store_piece_count = stored;
-  if ((guint64) stored >= status->piece_count)
+  if ((guint64) stored > status->piece_count)
+    {
+      g_atomic_int_set (&self->psd_went_back, TRUE);
+      g_warning ("PSD %s counts %" G_GUINT64_FORMAT " pieces but the store holds piece %"
+                 G_GINT64_FORMAT ": the PSD's state went back to an older copy; printing "
+                 "postage is stopped", serial, status->piece_count, stored);
+      return TRUE;
+    }
+  if ((guint64) stored == status->piece_count)
     return TRUE;
 
   journal = pm_psd_get_journal_sync (self->psd, G_MAXUINT, error);
@@ -1099,6 +1111,16 @@ print_thread (GTask        *task,
           return;
         }
       self->needs_reconcile = FALSE;
+    }
+
+  if (takes_postage && g_atomic_int_get (&self->psd_went_back))
+    {
+      g_task_return_new_error (task, PM_PRINT_FLOW_ERROR, PM_PRINT_FLOW_ERROR_PSD_LOCKED,
+                               _("Printing postage is stopped: the meter's records hold "
+                                 "more pieces than its postal security device counts, so "
+                                 "the device's state was put back to an older copy. No "
+                                 "postage was taken. Call support."));
+      return;
     }
 
   if (!check_store (self, &error))

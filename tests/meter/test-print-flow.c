@@ -1046,6 +1046,67 @@ test_usage_log (void)
   g_assert_cmpint (totals.impressions, ==, 2);
 }
 
+/* A PSD whose state file was put back to an older copy counts fewer pieces than the store
+ * holds: start-up reconciliation notices, and no postage is debited again (each debit would
+ * reuse a piece count already printed). Impressions with no value still print. */
+static void
+test_psd_went_back (void)
+{
+  g_autoptr(Fixture) f = fixture_new (500 * PM_MILLS_PER_DOLLAR);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmVerifyKey) provider_public = pm_signing_key_get_verify_key (f->provider);
+  g_autofree char *psd_dir = g_build_filename (f->dir, "psd", NULL);
+  g_autofree char *state = g_build_filename (psd_dir, "state", NULL);
+  g_autofree char *older = NULL;
+  g_autoptr(PmPsdStatus) before = NULL;
+  g_autoptr(PmPsdStatus) after = NULL;
+  PmPrintRequest request = letter (9);
+  PmPrintRequest stamp = { 0 };
+  PmReconcileReport report;
+  PmPrintOutcome *outcome;
+  gsize length = 0;
+
+  g_assert_true (g_file_get_contents (state, &older, &length, NULL));
+  for (guint i = 0; i < 2; i++)
+    {
+      outcome = print (f, &request, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (outcome->kind, ==, PM_PRINT_OUTCOME_PRINTED);
+      pm_print_outcome_free (outcome);
+    }
+
+  /* The meter stops; someone puts the PSD's older state file back; the meter starts. */
+  g_clear_object (&f->flow);
+  g_clear_object (&f->psd);
+  g_assert_true (g_file_set_contents (state, older, (gssize) length, NULL));
+  f->psd = PM_PSD (pm_software_psd_open (psd_dir, provider_public, 0, &error));
+  g_assert_no_error (error);
+  f->flow = pm_print_flow_new (f->psd, f->store, f->printer, f->rating);
+  g_test_expect_message ("postmeter-meter", G_LOG_LEVEL_WARNING, "*went back*");
+  g_assert_true (pm_print_flow_reconcile_sync (f->flow, &report, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  g_assert_cmpuint (report.psd_piece_count, ==, 0);
+  g_assert_cmpint (report.store_piece_count, ==, 2);
+
+  before = psd_status (f);
+  outcome = print (f, &request, &error);
+  g_assert_null (outcome);
+  g_assert_error (error, PM_PRINT_FLOW_ERROR, PM_PRINT_FLOW_ERROR_PSD_LOCKED);
+  g_assert_nonnull (strstr (error->message, "No postage was taken"));
+  g_clear_error (&error);
+  after = psd_status (f);
+  g_assert_cmpuint (after->piece_count, ==, before->piece_count);
+  g_assert_cmpint (after->ascending, ==, before->ascending);
+  g_assert_cmpint (after->descending, ==, before->descending);
+
+  stamp.mode = PM_PIECE_MODE_DATE_STAMP;
+  outcome = print (f, &stamp, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (outcome->kind, ==, PM_PRINT_OUTCOME_PRINTED);
+  pm_print_outcome_free (outcome);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1078,6 +1139,7 @@ main (int   argc,
   g_test_add_func ("/meter/print-flow/date/midnight", test_midnight_rollover);
   g_test_add_func ("/meter/print-flow/reconcile", test_reconcile);
   g_test_add_func ("/meter/print-flow/usage-log", test_usage_log);
+  g_test_add_func ("/meter/print-flow/psd-went-back", test_psd_went_back);
 
   return g_test_run ();
 }
