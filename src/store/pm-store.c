@@ -8,6 +8,7 @@
 #include "pm-store-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
 
@@ -333,6 +334,25 @@ check_integrity (StoreCore *self,
   return TRUE;
 }
 
+/* The database holds the users' code hashes and every piece: it is for the meter's own
+ * user only. A new file is made 0600 before SQLite opens it (its journal files take the
+ * same rights); an existing one loses any rights for group and others, and keeps the rest
+ * (a file made read-only stays read-only). */
+static void
+keep_private (const char *path)
+{
+  GStatBuf st;
+  int fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+
+  if (fd >= 0)
+    {
+      close (fd);
+      return;
+    }
+  if (g_stat (path, &st) == 0 && (st.st_mode & 077) != 0)
+    g_chmod (path, st.st_mode & 0700);
+}
+
 static gboolean
 open_database (StoreCore *self,
                GError  **error)
@@ -345,6 +365,7 @@ open_database (StoreCore *self,
 
   if (!check_writable (self->path, error))
     return FALSE;
+  keep_private (self->path);
 
   rc = sqlite3_open_v2 (self->path, &self->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

@@ -249,6 +249,18 @@ test_open_pragmas (Fixture       *f,
   g_assert_cmpint (values.synchronous, ==, 2);   /* FULL */
   g_assert_cmpint (values.foreign_keys, ==, 1);
   g_assert_cmpint (values.busy_timeout, >, 0);
+
+  /* The database and its write-ahead log are the meter user's alone: they hold the code
+   * hashes and every piece. */
+  {
+    g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+    GStatBuf st;
+
+    g_assert_cmpint (g_stat (f->path, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+    g_assert_cmpint (g_stat (wal, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  }
 }
 
 static void
