@@ -143,6 +143,14 @@ main (int    argc,
     {
       g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
 
+      /* 0 asks for any free port (tests use it); anything else must be a real port. */
+      if (port < 0 || port > 65535 || http_port < 0 || http_port > 65535)
+        {
+          fprintf (stderr, "postmeter-datacenter: a port is a number from 1 to 65535 "
+                           "(or 0 for any free port), not %d\n",
+                   port < 0 || port > 65535 ? port : http_port);
+          return 2;
+        }
       if (!pm_dc_server_listen (server, address != NULL ? address : "0.0.0.0", port,
                                 http_port, &error))
         return fail (error);

@@ -457,6 +457,22 @@ pm_connection_take_psd_status (PmConnection *self,
   self->psd_status = status;
 
   funds = pm_money_format (status->descending);
+  /* A damaged PSD reads as blank; say what it is rather than invite setting it up. */
+  if (status->lock_reason == PM_PSD_LOCK_DAMAGED || status->lock_reason == PM_PSD_LOCK_WITHDRAWN)
+    {
+      g_autofree char *sentence = g_strdup_printf (_("The PSD is locked: %s. Call support; "
+                                                     "do not delete its files."),
+                                                   status->lock_message != NULL
+                                                   ? status->lock_message
+                                                   : pm_psd_lock_reason_to_string (
+                                                       status->lock_reason));
+
+      pm_connection_set_topic (self, PM_CONNECTION_TOPIC_FUNDS, PM_CONNECTION_LEVEL_ERROR,
+                               _("PSD locked"), sentence);
+      pm_connection_set_topic (self, PM_CONNECTION_TOPIC_INSPECTION,
+                               PM_CONNECTION_LEVEL_ERROR, _("PSD locked"), sentence);
+      return;
+    }
   if (!status->has_operational_block)
     {
       pm_connection_set_topic (self, PM_CONNECTION_TOPIC_FUNDS, PM_CONNECTION_LEVEL_ERROR,

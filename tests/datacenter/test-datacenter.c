@@ -145,6 +145,17 @@ test_cli (void)
   g_assert_nonnull (strstr (out, "PM0004100007"));
   g_clear_pointer (&out, g_free);
 
+  /* A port number that is no port is refused, not cut to 16 bits. */
+  g_clear_pointer (&err, g_free);
+  out = run_tool (2, &err, "serve", dc, "--address", "127.0.0.1", "--port", "99999", NULL);
+  g_assert_nonnull (strstr (err, "not 99999"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  out = run_tool (2, &err, "serve", dc, "--address", "127.0.0.1", "--port", "0",
+                  "--http-port", "-1", NULL);
+  g_assert_nonnull (strstr (err, "not -1"));
+  g_clear_pointer (&out, g_free);
+
   out = run_tool (1, &err, "serve", dir, NULL);
   g_assert_nonnull (strstr (err, "has no data center keys"));
 }
