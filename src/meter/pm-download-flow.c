@@ -11,6 +11,7 @@
 
 #include "pm-clock.h"
 #include "pm-connection-private.h"
+#include "pm-rating.h"
 #include "pm-store-records.h"
 
 #define PENDING_DIR  "pending"
@@ -200,6 +201,24 @@ install_thread (GTask        *worker,
   g_autofree char *dir = NULL;
   g_autofree char *installed = NULL;
   GError *error = NULL;
+
+  /* A signature vouches for the bytes, not that they are rates: a rate package must also
+   * read as one, under its signed name and version, before it replaces anything. */
+  if (g_strcmp0 (package->type, "rates") == 0)
+    {
+      g_autoptr(PmRating) scratch = pm_rating_new ();
+      g_autofree char *sig = g_strconcat (data->staged_path, ".sig", NULL);
+
+      if (!pm_rating_install_file (scratch, data->staged_path, sig, self->provider_key,
+                                   &error))
+        {
+          g_prefix_error (&error, _("The rate package %s was refused: "), package->name);
+          g_unlink (data->staged_path);
+          g_unlink (sig);
+          g_task_return_error (worker, error);
+          return;
+        }
+    }
 
   data->staged_only = !pm_downloads_is_in_effect (package, today);
   dir = data->staged_only ? g_build_filename (self->config.install_dir, PENDING_DIR, NULL)

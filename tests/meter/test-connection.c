@@ -1034,6 +1034,17 @@ download_changed_cb (PmConnection *connection,
   seen->total = total;
 }
 
+static char *
+replace_once (const char *text,
+              const char *from,
+              const char *to)
+{
+  const char *at = strstr (text, from);
+
+  g_assert_nonnull (at);
+  return g_strdup_printf ("%.*s%s%s", (int) (at - text), text, to, at + strlen (from));
+}
+
 static void
 test_download_staged_then_activated (void)
 {
@@ -1042,7 +1053,10 @@ test_download_staged_then_activated (void)
   g_autofree char *source = g_build_filename (g_getenv ("POSTMETER_SOURCE_ROOT"), "data",
                                               "rates", "usps-2026-07-12.xml", NULL);
   g_autofree char *copy = g_build_filename (m->dir, "rates.xml", NULL);
+  g_autofree char *copy2 = g_build_filename (m->dir, "rates-2.xml", NULL);
   g_autofree char *contents = NULL;
+  g_autofree char *version_1 = NULL;
+  g_autofree char *version_2 = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(PmDownloadOutcome) now = NULL;
   g_autoptr(PmDownloadOutcome) later = NULL;
@@ -1051,13 +1065,21 @@ test_download_staged_then_activated (void)
   g_autofree char *install_dir = g_build_filename (m->dir, "packages", NULL);
   g_autoptr(GDateTime) after = NULL;
   Publish in_force = { copy, "2020-01-01", 1 };
-  Publish ahead = { copy, "2031-01-05", 2 };
+  Publish ahead = { copy2, "2031-01-05", 2 };
   gint64 staged = 0, last_progress = 0;
   Waiter w = { 0 };
   gsize length = 0;
 
+  /* The real 2026 prices under this test's own package name, at each version: a meter
+   * installs a rate package only when it says it is what it is signed as. */
   g_assert_true (g_file_get_contents (source, &contents, &length, &error));
-  g_assert_true (g_file_set_contents (copy, contents, (gssize) length, &error));
+  version_1 = replace_once (contents, "id=\"usps-2026-07-12\" version=\"1\"",
+                            "id=\"usps-meter-test\" version=\"1\"");
+  version_2 = replace_once (contents, "id=\"usps-2026-07-12\" version=\"1\"",
+                            "id=\"usps-meter-test\" version=\"2\"");
+  length = strlen (version_1);
+  g_assert_true (g_file_set_contents (copy, version_1, (gssize) length, &error));
+  g_assert_true (g_file_set_contents (copy2, version_2, -1, &error));
 
   /* Version 1 is in force at once. */
   pm_test_datacenter_call (dc, publish_cb, &in_force);
@@ -1113,6 +1135,34 @@ test_download_staged_then_activated (void)
   recorded = pm_store_list_installed_packages (m->store, "rates", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (recorded->len, ==, 2);
+  meter_free (m);
+}
+
+/* The provider's key signs bytes, not meaning: a signed file that does not read as a rate
+ * package under its signed name is refused before it replaces anything, and the data
+ * center hears why. */
+static void
+test_download_not_rates (void)
+{
+  Meter *m = meter_new (METER_PSD_SERIAL + 6, 0, NULL);
+  g_autofree char *junk = g_build_filename (m->dir, "junk.xml", NULL);
+  g_autofree char *install_dir = g_build_filename (m->dir, "packages", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmDownloadOutcome) outcome = NULL;
+  Publish signed_junk = { junk, "2020-01-01", 3 };
+  gint64 staged = 0, last_progress = 0;
+
+  g_assert_true (g_file_set_contents (junk, "root:x:0:0:root:/root:/bin/bash\n", -1,
+                                      &error));
+  pm_test_datacenter_call (dc, publish_cb, &signed_junk);
+  outcome = download (m, &last_progress, &error);
+  if (outcome != NULL)
+    g_assert_cmpuint (outcome->installed + outcome->staged, ==, 0);
+  else
+    g_assert_nonnull (strstr (error->message, "was refused"));
+  g_assert_cmpint (pm_download_flow_installed_version (install_dir, "rates", "usps-meter-test",
+                                                       &staged), <=, 0);
+  g_assert_cmpint (staged, ==, 0);
   meter_free (m);
 }
 
@@ -1551,6 +1601,7 @@ main (int    argc,
   g_test_add_func ("/meter/uploads/throttled-with-cuts/5000", test_upload_throttled_with_cuts);
   g_test_add_func ("/meter/downloads/staged-then-activated",
                    test_download_staged_then_activated);
+  g_test_add_func ("/meter/downloads/not-rates", test_download_not_rates);
   g_test_add_func ("/meter/connection/probe-and-connect-now", test_probe_and_connect_now);
   g_test_add_func ("/meter/connection/network/204", test_network_204);
   g_test_add_func ("/meter/connection/network/portal-page", test_network_portal_page);
