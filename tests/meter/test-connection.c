@@ -1144,7 +1144,7 @@ test_download_staged_then_activated (void)
 static void
 test_download_not_rates (void)
 {
-  Meter *m = meter_new (METER_PSD_SERIAL + 6, 0, NULL);
+  Meter *m = meter_new (METER_PSD_SERIAL + 60, 0, NULL);
   g_autofree char *junk = g_build_filename (m->dir, "junk.xml", NULL);
   g_autofree char *install_dir = g_build_filename (m->dir, "packages", NULL);
   g_autoptr(GError) error = NULL;
