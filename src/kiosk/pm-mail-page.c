@@ -79,6 +79,9 @@ struct _PmMailPage
   int             today_count;
   gboolean        ready;
   gboolean        busy;
+  gboolean        quotable;         /* the piece as shown can be rated and printed */
+  gboolean        refused;          /* the message is a refusal of the last Print */
+  char           *piece_key;        /* the piece as last weighed, to see it change */
   gboolean        stable;
   gboolean        connected_app;
   guint           tick_id;          /* while shown: the date rolls at local midnight */
@@ -160,6 +163,7 @@ set_message (PmMailPage *self,
   g_free (self->message);
   self->message = g_strdup (text);
 
+  self->refused = FALSE;
   gtk_label_set_text (GTK_LABEL (self->message_label), text != NULL ? text : "");
   gtk_widget_set_visible (self->message_label, text != NULL);
   gtk_widget_remove_css_class (self->message_label, "success");
@@ -167,6 +171,32 @@ set_message (PmMailPage *self,
   gtk_widget_remove_css_class (self->message_label, "warning");
   if (css_class != NULL)
     gtk_widget_add_css_class (self->message_label, css_class);
+}
+
+/* Print is offered only when the piece can be quoted; the print flow checks everything
+ * again when pressed, so this is a convenience, never the guard. */
+static void
+update_print_button (PmMailPage *self)
+{
+  gtk_widget_set_sensitive (self->print_button,
+                            self->ready && !self->busy && self->quotable);
+}
+
+/* A refusal answers the piece as it was: once the operator changes the piece, class,
+ * destination, mode or amount, it no longer applies. */
+static void
+clear_refusal (PmMailPage *self)
+{
+  if (!self->refused)
+    return;
+  set_message (self, NULL, NULL);
+  gtk_widget_set_visible (self->confirm_button, FALSE);
+}
+
+static void
+input_changed_cb (PmMailPage *self)
+{
+  clear_refusal (self);
 }
 
 /* The request ---------------------------------------------------------------------------- */
@@ -304,6 +334,8 @@ update_postage (PmMailPage *self)
     }
 
   ok = pm_print_flow_check (print_flow, &request, &postage, &quote, &error);
+  self->quotable = ok;
+  update_print_button (self);
   update_destination (self, &request, ok ? &quote : NULL);
   if (!ok)
     {
@@ -397,6 +429,22 @@ update_weight (PmMailPage *self)
                           r->detail != NULL ? r->detail
                                             : pm_scale_state_describe (r->state));
     }
+
+  /* The swings while the scale settles are one piece; a new stable weight, another. */
+  {
+    g_autofree char *key = NULL;
+
+    if (self->stable)
+      key = g_strconcat ("stable ", text, NULL);
+    else
+      key = g_strdup (stable_text);
+    if (g_strcmp0 (key, self->piece_key) != 0)
+      {
+        clear_refusal (self);
+        g_free (self->piece_key);
+        self->piece_key = g_steal_pointer (&key);
+      }
+  }
 
   g_free (self->weight_text);
   self->weight_text = g_strdup (text);
@@ -836,7 +884,7 @@ pm_mail_page_refresh (PmMailPage *self)
     }
 
   self->ready = pm_application_get_print_flow (app) != NULL;
-  gtk_widget_set_sensitive (self->print_button, self->ready && !self->busy);
+  update_print_button (self);
   if (!self->ready)
     {
       const GError *error = pm_application_get_devices_error (app);
@@ -1108,7 +1156,7 @@ printed_cb (GObject      *source,
   outcome = pm_print_flow_print_finish (PM_PRINT_FLOW (source), result, &error);
   self->busy = FALSE;
   gtk_spinner_set_spinning (GTK_SPINNER (self->print_spinner), FALSE);
-  gtk_widget_set_sensitive (self->print_button, self->ready);
+  update_print_button (self);
   g_clear_pointer (&self->last_outcome, pm_print_outcome_free);
 
   if (outcome == NULL)
@@ -1117,6 +1165,7 @@ printed_cb (GObject      *source,
 
       text = g_strdup_printf (_("Not printed; no postage was taken. %s"), error->message);
       set_message (self, text, "warning");
+      self->refused = TRUE;
       gtk_widget_set_visible (self->confirm_button,
                               g_error_matches (error, PM_PRINT_FLOW_ERROR,
                                                PM_PRINT_FLOW_ERROR_CONFIRMATION_REQUIRED));
@@ -1156,7 +1205,7 @@ print_piece (PmMailPage *self,
   request.amount_confirmed = confirmed;
 
   self->busy = TRUE;
-  gtk_widget_set_sensitive (self->print_button, FALSE);
+  update_print_button (self);
   gtk_widget_set_visible (self->confirm_button, FALSE);
   gtk_spinner_set_spinning (GTK_SPINNER (self->print_spinner), TRUE);
   set_message (self, _("Printing…"), NULL);
@@ -1410,6 +1459,7 @@ pm_mail_page_finalize (GObject *object)
   g_clear_pointer (&self->last_outcome, pm_print_outcome_free);
   g_free (self->message);
   g_free (self->weight_text);
+  g_free (self->piece_key);
 
   G_OBJECT_CLASS (pm_mail_page_parent_class)->finalize (object);
 }
@@ -1540,6 +1590,14 @@ pm_mail_page_init (PmMailPage *self)
                             G_CALLBACK (update_postage), self);
   g_signal_connect_swapped (self->days_spin, "value-changed",
                             G_CALLBACK (update_postage), self);
+  g_signal_connect_swapped (self->class_row, "notify::selected",
+                            G_CALLBACK (input_changed_cb), self);
+  g_signal_connect_swapped (self->mode_row, "notify::selected",
+                            G_CALLBACK (input_changed_cb), self);
+  g_signal_connect_swapped (self->destination_entry, "changed",
+                            G_CALLBACK (input_changed_cb), self);
+  g_signal_connect_swapped (self->amount_entry, "changed",
+                            G_CALLBACK (input_changed_cb), self);
   g_signal_connect_swapped (self->manual_entry, "changed",
                             G_CALLBACK (update_weight), self);
   g_signal_connect_swapped (self->manual_switch, "notify::active",

@@ -750,6 +750,77 @@ put_piece (GtkWidget  *mail,
              pm_mail_page_get_weight_text (PM_MAIL_PAGE (mail)));
 }
 
+/* The first widget under @root, depth first, that @match accepts. */
+static GtkWidget *
+find_widget (GtkWidget  *root,
+             gboolean  (*match) (GtkWidget *, gconstpointer),
+             gconstpointer data)
+{
+  if (match (root, data))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, match, data);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+is_row_titled (GtkWidget     *widget,
+               gconstpointer  title)
+{
+  return ADW_IS_PREFERENCES_ROW (widget) &&
+         g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0;
+}
+
+static gboolean
+is_button_for (GtkWidget     *widget,
+               gconstpointer  action)
+{
+  return GTK_IS_BUTTON (widget) &&
+         g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0;
+}
+
+static gboolean
+mail_print_sensitive (GtkWidget *mail)
+{
+  GtkWidget *button = find_widget (mail, is_button_for, "mail.print");
+
+  g_assert_nonnull (button);
+  return gtk_widget_get_sensitive (button);
+}
+
+/* The row titled @title lies wholly inside its scrolled column, unscrolled, and the
+ * column inside the window above the status line: seen without scrolling. */
+static void
+assert_row_visible (GtkWidget  *mail,
+                    const char *title)
+{
+  GtkWidget *row = find_widget (mail, is_row_titled, title);
+  GtkWidget *scrolled;
+  GtkAdjustment *vadjustment;
+  graphene_rect_t in_column, column, page_bounds;
+
+  g_assert_nonnull (row);
+  g_assert_true (gtk_widget_get_mapped (row));
+  scrolled = gtk_widget_get_ancestor (row, GTK_TYPE_SCROLLED_WINDOW);
+  g_assert_nonnull (scrolled);
+  vadjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+  g_assert_cmpfloat (gtk_adjustment_get_value (vadjustment), ==, 0);
+  g_assert_true (gtk_widget_compute_bounds (row, scrolled, &in_column));
+  g_assert_cmpfloat (in_column.origin.y, >=, 0);
+  if (in_column.origin.y + in_column.size.height > gtk_widget_get_height (scrolled))
+    g_error ("The row “%s” ends at %.0f px, below its column's %d px", title,
+             in_column.origin.y + in_column.size.height, gtk_widget_get_height (scrolled));
+  g_assert_true (gtk_widget_compute_bounds (scrolled, mail, &column));
+  g_assert_true (gtk_widget_compute_bounds (mail, mail, &page_bounds));
+  g_assert_cmpfloat (column.origin.y + column.size.height, <=, page_bounds.size.height);
+}
+
 static void
 test_mail_print_letter (void)
 {
@@ -775,22 +846,48 @@ test_mail_print_letter (void)
   g_assert_cmpstr (pm_mail_page_get_funds_text (PM_MAIL_PAGE (mail)), ==, "$200.00");
   save_screenshot ("mail-empty");
 
+  /* On the 1280x800 screen every row of the piece shows without scrolling, down to the
+   * last ones, even with the demonstration scale's buttons above them. */
+  g_assert_cmpint (gtk_widget_get_height (GTK_WIDGET (window ())), ==, 800);
+  {
+    g_autoptr(GSettings) settings = g_settings_new (PM_SETTINGS_SCHEMA);
+
+    g_settings_set_boolean (settings, PM_SETTINGS_DEMO_CONTROLS, TRUE);
+    pm_mail_page_refresh (PM_MAIL_PAGE (mail));
+    spin_for_ms (300);
+    g_assert_true (gtk_widget_get_mapped (find_widget (mail, is_button_for,
+                                                       "mail.take-piece")));
+    assert_row_visible (mail, "Date of mailing");
+    assert_row_visible (mail, "Cost account");
+    save_screenshot ("mail-demo-scale");
+    g_settings_set_boolean (settings, PM_SETTINGS_DEMO_CONTROLS, FALSE);
+    pm_mail_page_refresh (PM_MAIL_PAGE (mail));
+  }
+
   /* Nothing on the scale: refused, and nothing taken. */
   act (mail, "mail.select-class", "first-class-letter");
+  g_assert_false (mail_print_sensitive (mail));
   assert_mail_refused (mail, "There is no piece on the scale");
   save_screenshot ("mail-refused-no-piece");
 
-  /* A letter on the scale: the weight settles and the 2026 metered price shows. */
+  /* A letter on the scale: the weight settles and the 2026 metered price shows; Print is
+   * offered and the refusal, about no piece, is gone. */
   put_piece (mail, "0.9 oz", "0.9 oz");
   g_assert_cmpstr (pm_mail_page_get_postage_text (PM_MAIL_PAGE (mail)), ==, "$0.78");
+  g_assert_true (mail_print_sensitive (mail));
+  g_assert_null (pm_mail_page_get_message (PM_MAIL_PAGE (mail)));
   save_screenshot ("mail-weighed");
 
   /* A malformed ZIP is refused before any debit. */
   act (mail, "mail.set-destination", "2000");
+  g_assert_false (mail_print_sensitive (mail));
   assert_mail_refused (mail, "“2000” is not a ZIP Code");
   save_screenshot ("mail-refused-zip");
 
+  /* Corrected: the refusal goes with the bad ZIP. */
   act (mail, "mail.set-destination", "20001-0005");
+  g_assert_null (pm_mail_page_get_message (PM_MAIL_PAGE (mail)));
+  g_assert_true (mail_print_sensitive (mail));
   mail_print (mail);
   outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
   g_assert_nonnull (outcome);
@@ -839,12 +936,17 @@ test_mail_refusals_and_modes (void)
 
   /* Too heavy for a letter: the class limit, in plain words. */
   put_piece (mail, "4 oz", "4 oz");
+  g_assert_cmpstr (pm_mail_page_get_postage_text (PM_MAIL_PAGE (mail)), ==, "—");
+  g_assert_false (mail_print_sensitive (mail));
   assert_mail_refused (mail, "3.5 oz");
   save_screenshot ("mail-refused-too-heavy");
 
-  /* A typed weight for a piece too big for the platform. */
+  /* A typed weight for a piece too big for the platform: a new piece, so the refusal
+   * goes and Print is offered again. */
   act (mail, "mail.set-manual-weight", "2.5 oz");
   g_assert_cmpstr (pm_mail_page_get_postage_text (PM_MAIL_PAGE (mail)), ==, "$1.36");
+  g_assert_null (pm_mail_page_get_message (PM_MAIL_PAGE (mail)));
+  g_assert_true (mail_print_sensitive (mail));
   mail_print (mail);
   outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
   g_assert_nonnull (outcome);
