@@ -678,10 +678,7 @@ run_job_in_worker (GTask        *task,
 out:
   if (http != NULL)
     httpClose (http);
-  if (error != NULL)
-    g_prefix_error (&error, "Job %s (%s) failed: ", pm_print_job_get_id (job),
-                    pm_print_job_get_title (job));
-  pm_print_job_post_result (task, &result, g_steal_pointer (&error));
+  pm_print_job_post_outcome (task, &result, g_steal_pointer (&error));
 }
 
 static void
@@ -692,34 +689,9 @@ pm_cups_printer_submit_async (PmPrinter          *printer,
                               gpointer            user_data)
 {
   PmCupsPrinter *self = PM_CUPS_PRINTER (printer);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
 
-  g_task_set_source_tag (task, pm_cups_printer_submit_async);
-  g_task_set_task_data (task, g_object_ref (job), g_object_unref);
-  pm_print_worker_push (self->worker, task, run_job_in_worker);
-}
-
-static gboolean
-pm_cups_printer_submit_finish (PmPrinter    *printer,
-                               GAsyncResult *result,
-                               GError      **error)
-{
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-typedef struct
-{
-  PmPrinterState state;
-  char         **reasons;
-} StateResult;
-
-static void
-state_result_free (gpointer data)
-{
-  StateResult *result = data;
-
-  g_strfreev (result->reasons);
-  g_free (result);
+  pm_print_worker_submit (self->worker, printer, job, pm_cups_printer_submit_async,
+                          run_job_in_worker, cancellable, callback, user_data);
 }
 
 static void
@@ -729,7 +701,7 @@ query_state_in_worker (GTask        *task,
                        GCancellable *cancellable)
 {
   PmCupsPrinter *self = source_object;
-  StateResult *result;
+  PmPrintStateResult *result;
   QueueStatus status;
   GError *error = NULL;
   http_t *http = cups_connect (self, &error);
@@ -755,7 +727,7 @@ query_state_in_worker (GTask        *task,
       return;
     }
 
-  result = g_new0 (StateResult, 1);
+  result = g_new0 (PmPrintStateResult, 1);
   result->state = queue_state (&status);
   result->reasons = g_steal_pointer (&status.reasons);
   if (status.state == IPP_PSTATE_STOPPED || !status.accepting)
@@ -770,7 +742,7 @@ query_state_in_worker (GTask        *task,
       result->reasons = g_strv_builder_end (builder);
     }
   queue_status_clear (&status);
-  g_task_return_pointer (task, result, state_result_free);
+  g_task_return_pointer (task, result, pm_print_state_result_free);
 }
 
 static void
@@ -786,33 +758,13 @@ pm_cups_printer_query_state_async (PmPrinter          *printer,
   pm_print_worker_push (self->worker, task, query_state_in_worker);
 }
 
-static PmPrinterState
-pm_cups_printer_query_state_finish (PmPrinter    *printer,
-                                    GAsyncResult *result,
-                                    char       ***out_reasons,
-                                    GError      **error)
-{
-  StateResult *state = g_task_propagate_pointer (G_TASK (result), error);
-  PmPrinterState value;
-
-  if (state == NULL)
-    return PM_PRINTER_STATE_UNKNOWN;
-
-  value = state->state;
-  if (out_reasons != NULL)
-    *out_reasons = g_steal_pointer (&state->reasons);
-  state_result_free (state);
-
-  return value;
-}
-
 static void
 pm_cups_printer_iface_init (PmPrinterInterface *iface)
 {
   iface->get_name = pm_cups_printer_get_name;
   iface->supports_format = pm_cups_printer_supports_format;
   iface->submit_async = pm_cups_printer_submit_async;
-  iface->submit_finish = pm_cups_printer_submit_finish;
+  iface->submit_finish = pm_print_worker_submit_finish;
   iface->query_state_async = pm_cups_printer_query_state_async;
-  iface->query_state_finish = pm_cups_printer_query_state_finish;
+  iface->query_state_finish = pm_print_worker_query_state_finish;
 }

@@ -284,19 +284,9 @@ pm_folder_printer_submit_async (PmPrinter          *printer,
                                 gpointer            user_data)
 {
   PmFolderPrinter *self = PM_FOLDER_PRINTER (printer);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
 
-  g_task_set_source_tag (task, pm_folder_printer_submit_async);
-  g_task_set_task_data (task, g_object_ref (job), g_object_unref);
-  pm_print_worker_push (self->worker, task, run_job_in_worker);
-}
-
-static gboolean
-pm_folder_printer_submit_finish (PmPrinter    *printer,
-                                 GAsyncResult *result,
-                                 GError      **error)
-{
-  return g_task_propagate_boolean (G_TASK (result), error);
+  pm_print_worker_submit (self->worker, printer, job, pm_folder_printer_submit_async,
+                          run_job_in_worker, cancellable, callback, user_data);
 }
 
 static void
@@ -352,7 +342,7 @@ pm_folder_printer_iface_init (PmPrinterInterface *iface)
   iface->get_name = pm_folder_printer_get_name;
   iface->supports_format = pm_folder_printer_supports_format;
   iface->submit_async = pm_folder_printer_submit_async;
-  iface->submit_finish = pm_folder_printer_submit_finish;
+  iface->submit_finish = pm_print_worker_submit_finish;
   iface->query_state_async = pm_folder_printer_query_state_async;
   iface->query_state_finish = pm_folder_printer_query_state_finish;
 }

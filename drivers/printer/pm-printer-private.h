@@ -26,6 +26,34 @@ void           pm_print_worker_push       (PmPrintWorker     *worker,
                                            PmPrintWorkerFunc  func);
 gboolean       pm_print_worker_is_current (PmPrintWorker     *worker);
 
+/* A job submitted to a backend's worker: the task's source tag is @source_tag, its task data
+ * @job, and @func runs the job on @worker; pm_print_worker_submit_finish () ends it. */
+void           pm_print_worker_submit     (PmPrintWorker      *worker,
+                                           PmPrinter          *printer,
+                                           PmPrintJob         *job,
+                                           gpointer            source_tag,
+                                           PmPrintWorkerFunc   func,
+                                           GCancellable       *cancellable,
+                                           GAsyncReadyCallback callback,
+                                           gpointer            user_data);
+gboolean       pm_print_worker_submit_finish (PmPrinter     *printer,
+                                              GAsyncResult  *result,
+                                              GError       **error);
+
+/* What a backend's query_state task returns with g_task_return_pointer () and
+ * pm_print_state_result_free (); pm_print_worker_query_state_finish () takes it apart. */
+typedef struct
+{
+  PmPrinterState   state;
+  char           **reasons;
+} PmPrintStateResult;
+
+void           pm_print_state_result_free (gpointer           data);
+PmPrinterState pm_print_worker_query_state_finish (PmPrinter     *printer,
+                                                   GAsyncResult  *result,
+                                                   char        ***out_reasons,
+                                                   GError       **error);
+
 typedef struct
 {
   guint        impressions;
@@ -38,6 +66,10 @@ void           pm_print_job_post_state    (GTask                  *task,
                                            PmPrintJobState         state,
                                            const char             *backend_ref);
 void           pm_print_job_post_result   (GTask                  *task,
+                                           const PmPrintJobResult *result,
+                                           GError                 *error);
+/* pm_print_job_post_result () with @error, if set, prefixed "Job <id> (<title>) failed: ". */
+void           pm_print_job_post_outcome  (GTask                  *task,
                                            const PmPrintJobResult *result,
                                            GError                 *error);
 

@@ -721,6 +721,20 @@ pm_print_job_post_result (GTask                  *task,
   job_update_post (update);
 }
 
+/* Takes @error. */
+void
+pm_print_job_post_outcome (GTask                  *task,
+                           const PmPrintJobResult *result,
+                           GError                 *error)
+{
+  PmPrintJob *job = g_task_get_task_data (task);
+
+  if (error != NULL)
+    g_prefix_error (&error, "Job %s (%s) failed: ", pm_print_job_get_id (job),
+                    pm_print_job_get_title (job));
+  pm_print_job_post_result (task, result, error);
+}
+
 /* PmPrintWorker */
 
 struct _PmPrintWorker
@@ -812,6 +826,60 @@ gboolean
 pm_print_worker_is_current (PmPrintWorker *worker)
 {
   return g_thread_self () == worker->thread;
+}
+
+void
+pm_print_worker_submit (PmPrintWorker      *worker,
+                        PmPrinter          *printer,
+                        PmPrintJob         *job,
+                        gpointer            source_tag,
+                        PmPrintWorkerFunc   func,
+                        GCancellable       *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (printer, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, g_object_ref (job), g_object_unref);
+  pm_print_worker_push (worker, task, func);
+}
+
+gboolean
+pm_print_worker_submit_finish (PmPrinter     *printer,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+pm_print_state_result_free (gpointer data)
+{
+  PmPrintStateResult *result = data;
+
+  g_strfreev (result->reasons);
+  g_free (result);
+}
+
+PmPrinterState
+pm_print_worker_query_state_finish (PmPrinter     *printer,
+                                    GAsyncResult  *result,
+                                    char        ***out_reasons,
+                                    GError       **error)
+{
+  PmPrintStateResult *state = g_task_propagate_pointer (G_TASK (result), error);
+  PmPrinterState value;
+
+  if (state == NULL)
+    return PM_PRINTER_STATE_UNKNOWN;
+
+  value = state->state;
+  if (out_reasons != NULL)
+    *out_reasons = g_steal_pointer (&state->reasons);
+  pm_print_state_result_free (state);
+
+  return value;
 }
 
 /* Rendering */

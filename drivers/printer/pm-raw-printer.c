@@ -314,10 +314,7 @@ run_job_in_worker (GTask        *task,
     }
 
 out:
-  if (error != NULL)
-    g_prefix_error (&error, "Job %s (%s) failed: ", pm_print_job_get_id (job),
-                    pm_print_job_get_title (job));
-  pm_print_job_post_result (task, &result, g_steal_pointer (&error));
+  pm_print_job_post_outcome (task, &result, g_steal_pointer (&error));
 }
 
 static void
@@ -328,34 +325,9 @@ pm_raw_printer_submit_async (PmPrinter          *printer,
                              gpointer            user_data)
 {
   PmRawPrinter *self = PM_RAW_PRINTER (printer);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
 
-  g_task_set_source_tag (task, pm_raw_printer_submit_async);
-  g_task_set_task_data (task, g_object_ref (job), g_object_unref);
-  pm_print_worker_push (self->worker, task, run_job_in_worker);
-}
-
-static gboolean
-pm_raw_printer_submit_finish (PmPrinter    *printer,
-                              GAsyncResult *result,
-                              GError      **error)
-{
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-typedef struct
-{
-  PmPrinterState state;
-  char         **reasons;
-} StateResult;
-
-static void
-state_result_free (gpointer data)
-{
-  StateResult *result = data;
-
-  g_strfreev (result->reasons);
-  g_free (result);
+  pm_print_worker_submit (self->worker, printer, job, pm_raw_printer_submit_async,
+                          run_job_in_worker, cancellable, callback, user_data);
 }
 
 static void
@@ -365,7 +337,7 @@ query_state_in_worker (GTask        *task,
                        GCancellable *cancellable)
 {
   PmRawPrinter *self = source_object;
-  StateResult *result = g_new0 (StateResult, 1);
+  PmPrintStateResult *result = g_new0 (PmPrintStateResult, 1);
   g_autoptr(GStrvBuilder) reasons = g_strv_builder_new ();
 
   if (self->host != NULL)
@@ -410,7 +382,7 @@ query_state_in_worker (GTask        *task,
   if (result->state == PM_PRINTER_STATE_READY)
     result->state = pm_printer_state_from_reasons ((const char * const *) result->reasons,
                                                    FALSE);
-  g_task_return_pointer (task, result, state_result_free);
+  g_task_return_pointer (task, result, pm_print_state_result_free);
 }
 
 static void
@@ -426,33 +398,13 @@ pm_raw_printer_query_state_async (PmPrinter          *printer,
   pm_print_worker_push (self->worker, task, query_state_in_worker);
 }
 
-static PmPrinterState
-pm_raw_printer_query_state_finish (PmPrinter    *printer,
-                                   GAsyncResult *result,
-                                   char       ***out_reasons,
-                                   GError      **error)
-{
-  StateResult *state = g_task_propagate_pointer (G_TASK (result), error);
-  PmPrinterState value;
-
-  if (state == NULL)
-    return PM_PRINTER_STATE_UNKNOWN;
-
-  value = state->state;
-  if (out_reasons != NULL)
-    *out_reasons = g_steal_pointer (&state->reasons);
-  state_result_free (state);
-
-  return value;
-}
-
 static void
 pm_raw_printer_iface_init (PmPrinterInterface *iface)
 {
   iface->get_name = pm_raw_printer_get_name;
   iface->supports_format = pm_raw_printer_supports_format;
   iface->submit_async = pm_raw_printer_submit_async;
-  iface->submit_finish = pm_raw_printer_submit_finish;
+  iface->submit_finish = pm_print_worker_submit_finish;
   iface->query_state_async = pm_raw_printer_query_state_async;
-  iface->query_state_finish = pm_raw_printer_query_state_finish;
+  iface->query_state_finish = pm_print_worker_query_state_finish;
 }
