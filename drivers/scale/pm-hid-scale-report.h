@@ -34,7 +34,7 @@ PmHidScaleReportKind pm_hid_scale_report_parse (const guint8           *data,
 
 /* Builds the six-byte data report a scale sends: used by the simulated scale so it runs
  * the same parser path. */
-void                 pm_hid_scale_report_build (guint8                  out[PM_HID_SCALE_REPORT_SIZE],
+void                 pm_hid_scale_report_build (guint8 out[PM_HID_SCALE_REPORT_SIZE],
                                                 guint8                  status,
                                                 guint8                  unit,
                                                 gint8                   exponent,

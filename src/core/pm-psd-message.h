@@ -167,9 +167,9 @@ gboolean pm_psd_message_peek_kind            (GBytes                       *mess
                                               GError                      **error);
 /* SHA-256 of the key's DER SubjectPublicKeyInfo, as an operational block carries it. */
 gboolean pm_psd_key_digest                   (PmVerifyKey                  *key,
-                                              guint8                        out_digest[PM_PSD_KEY_DIGEST_LENGTH]);
+                                              guint8 out_digest[PM_PSD_KEY_DIGEST_LENGTH]);
 void     pm_psd_message_digest               (GBytes                       *message,
-                                              guint8                        out_digest[PM_PSD_KEY_DIGEST_LENGTH]);
+                                              guint8 out_digest[PM_PSD_KEY_DIGEST_LENGTH]);
 
 GBytes  *pm_operational_block_sign           (const PmOperationalBlock     *block,
                                               PmSigningKey                 *provider_key,
