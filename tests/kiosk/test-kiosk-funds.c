@@ -13,13 +13,11 @@
  */
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
-#include <glib-unix.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <string.h>
 
 #include "pm-application.h"
+#include "pm-kiosk-test-util.h"
 #include "pm-connection-test-page.h"
 #include "pm-funds-page.h"
 #include "pm-log.h"
@@ -44,122 +42,33 @@
 /* Generous: a KDF, TLS handshakes and a PSD on a busy two-core machine. */
 #define WAIT_TIMEOUT_S 60
 
-static GSubprocess      *xvfb;
-static GTestDBus        *bus;
-static char             *xvfb_skip_reason;
 static PmApplication    *app;
 static char             *state_dir;
 static PmTestDatacenter *dc;
 static guint             closed_port;   /* a loopback port nothing listens on */
 static char             *device_id;     /* the meter's, at the data center */
 
-/* Xvfb ----------------------------------------------------------------------------------- */
-
-static void
-xvfb_child_setup (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-/* Starts Xvfb on a display it picks and says which (-displayfd). */
-static gboolean
-start_xvfb (GError **error)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autofree char *program = g_find_program_in_path ("Xvfb");
-  char buffer[32] = { 0 };
-  gsize used = 0;
-  gint64 deadline;
-  int fds[2];
-
-  if (program == NULL)
-    {
-      xvfb_skip_reason = g_strdup ("Xvfb is not installed (Debian package xvfb)");
-      return TRUE;
-    }
-  if (!g_unix_open_pipe (fds, FD_CLOEXEC, error))
-    return FALSE;
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_subprocess_launcher_take_fd (launcher, fds[1], 3);
-  g_subprocess_launcher_set_child_setup (launcher, xvfb_child_setup, NULL, NULL);
-  xvfb = g_subprocess_launcher_spawn (launcher, error, program, "-displayfd", "3",
-                                      "-screen", "0", "1280x800x24", "-nolisten", "tcp",
-                                      "-noreset", NULL);
-  if (xvfb == NULL)
-    {
-      close (fds[0]);
-      return FALSE;
-    }
-
-  deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
-  while (strchr (buffer, '\n') == NULL && used < sizeof buffer - 1 &&
-         g_get_monotonic_time () < deadline)
-    {
-      struct pollfd pfd = { fds[0], POLLIN, 0 };
-      gssize n;
-
-      if (poll (&pfd, 1, 200) <= 0)
-        continue;
-      n = read (fds[0], buffer + used, sizeof buffer - 1 - used);
-      if (n <= 0)
-        break;
-      used += (gsize) n;
-    }
-  close (fds[0]);
-
-  if (strchr (buffer, '\n') == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Xvfb did not say its display");
-      return FALSE;
-    }
-
-  {
-    g_autofree char *display = g_strdup_printf (":%d", atoi (buffer));
-
-    g_setenv ("DISPLAY", display, TRUE);
-    g_setenv ("GDK_BACKEND", "x11", TRUE);
-  }
-  return TRUE;
-}
-
 /* Helpers -------------------------------------------------------------------------------- */
 
-typedef gboolean (*Condition) (gpointer data);
-
 static gboolean
-wait_until (Condition condition,
-            gpointer  data)
+wait_until (PmKioskTestCondition condition,
+            gpointer             data)
 {
-  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_S * G_USEC_PER_SEC;
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        return FALSE;
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (2000);
-    }
-  return TRUE;
+  return pm_kiosk_test_wait_until (condition, data, WAIT_TIMEOUT_S);
 }
 
 static void
-spin_for_ms (guint ms)
+save_screenshot (const char *name)
 {
-  gint64 until = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  while (g_get_monotonic_time () < until)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (2000);
+  pm_kiosk_test_save_screenshot (GTK_WIDGET (pm_application_get_window (app)), name);
 }
 
 static gboolean
 skip_without_display (void)
 {
-  if (xvfb_skip_reason != NULL)
+  if (pm_kiosk_test_skip_reason () != NULL)
     {
-      g_test_skip (xvfb_skip_reason);
+      g_test_skip (pm_kiosk_test_skip_reason ());
       return TRUE;
     }
   if (app == NULL)
@@ -185,21 +94,6 @@ page (const char *name)
   return widget;
 }
 
-static void
-act (GtkWidget  *widget,
-     const char *action,
-     const char *string_parameter)
-{
-  gboolean found;
-
-  if (string_parameter != NULL)
-    found = gtk_widget_activate_action (widget, action, "s", string_parameter);
-  else
-    found = gtk_widget_activate_action (widget, action, NULL);
-  if (!found)
-    g_error ("No action %s here", action);
-}
-
 static gboolean
 page_is (gpointer name)
 {
@@ -209,62 +103,10 @@ page_is (gpointer name)
 static void
 open_page (const char *name)
 {
-  act (GTK_WIDGET (window ()), "win.open-page", name);
+  pm_kiosk_test_act (GTK_WIDGET (window ()), "win.open-page", name);
   if (!wait_until (page_is, (gpointer) name))
     g_error ("The %s page did not open; the window shows %s", name,
              pm_window_get_page_name (window ()));
-}
-
-static void
-save_screenshot (const char *name)
-{
-  GtkWidget *widget = GTK_WIDGET (window ());
-  const char *build_root = g_getenv ("POSTMETER_BUILD_ROOT");
-  g_autofree char *folder = NULL;
-  g_autofree char *file = NULL;
-  g_autofree char *file_name = g_strconcat (name, ".png", NULL);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  int width, height;
-
-  spin_for_ms (450);
-
-  folder = g_build_filename (build_root != NULL ? build_root : g_get_tmp_dir (),
-                             "screenshots", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
-  file = g_build_filename (folder, file_name, NULL);
-
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_true (gdk_texture_save_to_png (texture, file));
-  g_test_message ("Screenshot: %s", file);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
 }
 
 /* The data center's side ----------------------------------------------------------------- */
@@ -489,7 +331,7 @@ funds_action_and_wait (const char *action)
   GtkWidget *funds = page ("funds");
 
   g_assert_true (wait_until (funds_page_idle, funds));
-  act (funds, action, NULL);
+  pm_kiosk_test_act (funds, action, NULL);
   if (!wait_until (funds_page_idle, funds))
     g_error ("%s did not finish within %d s", action, WAIT_TIMEOUT_S);
 }
@@ -505,9 +347,9 @@ sign_in (const char *code)
     {
       char digit[2] = { *c, '\0' };
 
-      act (lock, "lock.digit", digit);
+      pm_kiosk_test_act (lock, "lock.digit", digit);
     }
-  act (lock, "lock.submit", NULL);
+  pm_kiosk_test_act (lock, "lock.submit", NULL);
   g_assert_true (wait_until (page_is, "home"));
 }
 
@@ -519,9 +361,9 @@ test_start_and_sign_in (void)
   g_autoptr(GError) error = NULL;
   const char *funds;
 
-  if (xvfb_skip_reason != NULL)
+  if (pm_kiosk_test_skip_reason () != NULL)
     {
-      g_test_skip (xvfb_skip_reason);
+      g_test_skip (pm_kiosk_test_skip_reason ());
       return;
     }
 
@@ -581,7 +423,7 @@ test_refill (void)
     return;
 
   funds = page ("funds");
-  act (funds, "funds.preset", "250.00");
+  pm_kiosk_test_act (funds, "funds.preset", "250.00");
   funds_action_and_wait ("funds.refill");
   assert_message_starts ("Refilled $250.00 (receipt ");
   g_assert_nonnull (strstr (pm_funds_page_get_message (PM_FUNDS_PAGE (funds)),
@@ -627,7 +469,7 @@ test_refill_refused_amounts (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       pm_funds_page_set_amount_text (PM_FUNDS_PAGE (funds), cases[i].text);
-      act (funds, "funds.refill", NULL);
+      pm_kiosk_test_act (funds, "funds.refill", NULL);
       g_assert_false (pm_funds_page_is_busy (PM_FUNDS_PAGE (funds)));
       assert_message_starts (cases[i].message);
     }
@@ -707,12 +549,12 @@ test_network_and_test_connection (void)
     g_autofree char *now = NULL;
     g_autofree char *now_check = NULL;
 
-    act (page ("network"), "network.set-datacenter-url", "http://127.0.0.1:1/");
+    pm_kiosk_test_act (page ("network"), "network.set-datacenter-url", "http://127.0.0.1:1/");
     g_assert_cmpstr (pm_window_get_last_toast (window ()), ==,
                      "“http://127.0.0.1:1/” is not an address that starts with https:// "
                      "and names a host. Nothing was changed.");
-    act (page ("network"), "network.set-datacenter-url", "dc.example.com");
-    act (page ("network"), "network.set-connectivity-url", "https://127.0.0.1/x");
+    pm_kiosk_test_act (page ("network"), "network.set-datacenter-url", "dc.example.com");
+    pm_kiosk_test_act (page ("network"), "network.set-connectivity-url", "https://127.0.0.1/x");
     g_assert_cmpstr (pm_window_get_last_toast (window ()), ==,
                      "“https://127.0.0.1/x” is not an address that starts with http:// "
                      "and names a host. Nothing was changed.");
@@ -720,7 +562,7 @@ test_network_and_test_connection (void)
     now_check = g_settings_get_string (settings, PM_SETTINGS_CONNECTIVITY_URL);
     g_assert_cmpstr (now, ==, kept);
     g_assert_cmpstr (now_check, ==, kept_check);
-    spin_for_ms (100);
+    pm_kiosk_test_spin_for_ms (100);
     g_assert_true (pm_application_get_connection (app) == connection);
   }
 
@@ -865,7 +707,7 @@ test_status_filtered (void)
   g_assert_cmpint (pm_status_get_level (pm_window_get_status (window ()),
                                         PM_STATUS_ITEM_NETWORK), ==, PM_STATUS_LEVEL_WARNING);
   /* A notice left by an earlier step would cover the status line in the picture. */
-  act (GTK_WIDGET (window ()), "win.dismiss-notice", NULL);
+  pm_kiosk_test_act (GTK_WIDGET (window ()), "win.dismiss-notice", NULL);
   save_screenshot ("status-filtered");
 
   open_page ("settings");
@@ -911,7 +753,7 @@ test_connect_now_no_datacenter (void)
   funds_action_and_wait ("funds.inspect");
   assert_message_starts ("The inspection did not pass: ");
 
-  act (page ("funds"), "funds.preset", "100.00");
+  pm_kiosk_test_act (page ("funds"), "funds.preset", "100.00");
   funds_action_and_wait ("funds.refill");
   assert_message_starts ("The refill was not made: ");
 
@@ -945,7 +787,7 @@ send_error_log_and_wait (void)
   GtkWidget *service = page ("service");
 
   g_assert_true (wait_until (service_idle, service));
-  act (service, "service.send-error-log", NULL);
+  pm_kiosk_test_act (service, "service.send-error-log", NULL);
   if (!wait_until (service_idle, service))
     g_error ("Sending the error log did not finish within %d s", WAIT_TIMEOUT_S);
 }
@@ -953,7 +795,7 @@ send_error_log_and_wait (void)
 static void
 open_service_as_support (void)
 {
-  act (GTK_WIDGET (window ()), "win.lock", NULL);
+  pm_kiosk_test_act (GTK_WIDGET (window ()), "win.lock", NULL);
   sign_in (SUPPORT_CODE);
   g_assert_cmpint (pm_window_get_user (window ())->role, ==, PM_ROLE_SUPPORT);
   open_page ("settings");
@@ -975,7 +817,7 @@ test_service_send_error_log (void)
 
   /* A supervisor is not support staff. */
   open_page ("home");
-  act (GTK_WIDGET (window ()), "win.open-page", "service");
+  pm_kiosk_test_act (GTK_WIDGET (window ()), "win.open-page", "service");
   g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "home");
   g_assert_cmpstr (pm_window_get_last_toast (window ()), ==,
                    "Only support staff can open the service screen.");
@@ -999,7 +841,7 @@ test_service_send_error_log (void)
   send_error_log_and_wait ();
   g_assert_cmpstr (pm_service_page_get_log_status (PM_SERVICE_PAGE (service)), ==,
                    "The error log was sent to the provider: 2 warnings and errors.");
-  act (GTK_WIDGET (window ()), "win.dismiss-notice", NULL);
+  pm_kiosk_test_act (GTK_WIDGET (window ()), "win.dismiss-notice", NULL);
   save_screenshot ("service-error-log-sent");
 
   pm_test_datacenter_call (dc, latest_log_cb, &kept);
@@ -1013,7 +855,7 @@ test_service_send_error_log (void)
                    "The scale sent a bad report");
 
   /* Back to the supervisor the next steps expect. */
-  act (GTK_WIDGET (window ()), "win.lock", NULL);
+  pm_kiosk_test_act (GTK_WIDGET (window ()), "win.lock", NULL);
   g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "lock");
   sign_in (SUPERVISOR_CODE);
 }
@@ -1036,7 +878,7 @@ test_service_send_error_log_no_datacenter (void)
                               closed_port);
   if (status == NULL || !g_str_has_prefix (status, expected))
     g_error ("The service page says “%s”", status);
-  act (GTK_WIDGET (window ()), "win.dismiss-notice", NULL);
+  pm_kiosk_test_act (GTK_WIDGET (window ()), "win.dismiss-notice", NULL);
   save_screenshot ("service-error-log-not-sent");
   pm_log_ring_clear ();
 }
@@ -1055,7 +897,7 @@ test_operator_sees_funds_only (void)
   if (skip_without_display ())
     return;
 
-  act (GTK_WIDGET (window ()), "win.lock", NULL);
+  pm_kiosk_test_act (GTK_WIDGET (window ()), "win.lock", NULL);
   sign_in (OPERATOR_CODE);
   g_assert_cmpint (pm_window_get_user (window ())->role, ==, PM_ROLE_OPERATOR);
 
@@ -1070,7 +912,7 @@ test_operator_sees_funds_only (void)
   gtk_widget_activate_action (funds, "funds.refill", NULL);
   gtk_widget_activate_action (funds, "funds.inspect", NULL);
   g_assert_false (pm_funds_page_is_busy (PM_FUNDS_PAGE (funds)));
-  spin_for_ms (300);
+  pm_kiosk_test_spin_for_ms (300);
   g_assert_cmpint (account_balance (), ==, balance);
   g_assert_cmpint (pm_connection_get_psd_status (pm_application_get_connection (app))
                    ->descending, ==, 250 * PM_MILLS_PER_DOLLAR);
@@ -1093,15 +935,11 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  pm_kiosk_test_start_session ();
 
-  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (bus);
-
-  if (!start_xvfb (&error))
+  if (!pm_kiosk_test_start_xvfb (&error))
     g_error ("Could not start Xvfb: %s", error->message);
-  if (xvfb_skip_reason == NULL)
+  if (pm_kiosk_test_skip_reason () == NULL)
     {
       gtk_init ();
       dc = pm_test_datacenter_start ("127.0.0.1");
@@ -1133,25 +971,17 @@ main (int   argc,
 
       if (win != NULL)
         gtk_window_destroy (GTK_WINDOW (win));
-      spin_for_ms (50);
+      pm_kiosk_test_spin_for_ms (50);
       g_clear_object (&app);
     }
   if (dc != NULL)
     pm_test_datacenter_stop (dc);
   if (state_dir != NULL)
-    remove_tree (state_dir);
+    pm_kiosk_test_remove_tree (state_dir);
   g_free (state_dir);
   g_free (device_id);
 
-  if (xvfb_skip_reason == NULL && gdk_display_get_default () != NULL)
-    gdk_display_close (gdk_display_get_default ());
-  if (xvfb != NULL)
-    {
-      g_subprocess_send_signal (xvfb, SIGTERM);
-      g_subprocess_wait (xvfb, NULL, NULL);
-      g_clear_object (&xvfb);
-    }
-  g_test_dbus_stop (bus);
+  pm_kiosk_test_stop_session ();
 
   return result;
 }

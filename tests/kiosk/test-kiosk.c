@@ -11,14 +11,12 @@
  */
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
-#include <glib-unix.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "pm-application.h"
+#include "pm-kiosk-test-util.h"
 #include "pm-clock.h"
 #include "pm-keyboard.h"
 #include "pm-keypad.h"
@@ -49,111 +47,30 @@
 /* Generous: hashing a code with a slow KDF on a busy two-core machine takes a while. */
 #define WAIT_TIMEOUT_S 20
 
-static GSubprocess   *xvfb;
-static GTestDBus     *bus;
-static char          *xvfb_skip_reason;
 static PmApplication *app;
 static char          *state_dir;
-
-/* Xvfb ----------------------------------------------------------------------------------- */
-
-/* Runs in the child before exec: Xvfb goes when this test goes, even on a crash. */
-static void
-xvfb_child_setup (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static gboolean
-start_xvfb (GError **error)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autofree char *program = g_find_program_in_path ("Xvfb");
-  int fds[2];
-  char buffer[32] = { 0 };
-  gsize used = 0;
-  struct pollfd pfd;
-  gint64 deadline;
-  g_autofree char *display = NULL;
-
-  if (program == NULL)
-    {
-      xvfb_skip_reason = g_strdup ("Xvfb is not installed (Debian package xvfb); "
-                                   "the kiosk window cannot be tested without a display");
-      return TRUE;
-    }
-
-  if (!g_unix_open_pipe (fds, FD_CLOEXEC, error))
-    return FALSE;
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_subprocess_launcher_take_fd (launcher, fds[1], 3);
-  g_subprocess_launcher_set_child_setup (launcher, xvfb_child_setup, NULL, NULL);
-  xvfb = g_subprocess_launcher_spawn (launcher, error, program, "-displayfd", "3",
-                                      "-screen", "0", "1280x800x24", "-nolisten", "tcp",
-                                      "-noreset", NULL);
-  if (xvfb == NULL)
-    {
-      close (fds[0]);
-      return FALSE;
-    }
-
-  /* Xvfb writes the display number and a newline once it is ready. */
-  deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
-  while (strchr (buffer, '\n') == NULL && used < sizeof buffer - 1)
-    {
-      gssize n;
-
-      pfd.fd = fds[0];
-      pfd.events = POLLIN;
-      if (poll (&pfd, 1, 200) <= 0)
-        {
-          if (g_get_monotonic_time () > deadline)
-            break;
-          continue;
-        }
-
-      n = read (fds[0], buffer + used, sizeof buffer - 1 - used);
-      if (n <= 0)
-        break;
-      used += (gsize) n;
-    }
-  close (fds[0]);
-
-  if (strchr (buffer, '\n') == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   "Xvfb did not say which display it opened");
-      return FALSE;
-    }
-
-  display = g_strdup_printf (":%d", atoi (buffer));
-  g_setenv ("DISPLAY", display, TRUE);
-  g_setenv ("GDK_BACKEND", "x11", TRUE);
-  g_test_message ("Xvfb on display %s", display);
-  return TRUE;
-}
-
-static void
-stop_xvfb (void)
-{
-  if (xvfb == NULL)
-    return;
-
-  g_subprocess_send_signal (xvfb, SIGTERM);
-  g_subprocess_wait (xvfb, NULL, NULL);
-  g_clear_object (&xvfb);
-}
 
 /* Helpers -------------------------------------------------------------------------------- */
 
 static gboolean
+wait_until (PmKioskTestCondition condition,
+            gpointer             data)
+{
+  return pm_kiosk_test_wait_until (condition, data, WAIT_TIMEOUT_S);
+}
+
+static void
+save_screenshot (const char *name)
+{
+  pm_kiosk_test_save_screenshot (GTK_WIDGET (pm_application_get_window (app)), name);
+}
+
+static gboolean
 skip_without_display (void)
 {
-  if (xvfb_skip_reason != NULL)
+  if (pm_kiosk_test_skip_reason () != NULL)
     {
-      g_test_skip (xvfb_skip_reason);
+      g_test_skip (pm_kiosk_test_skip_reason ());
       return TRUE;
     }
   if (app == NULL)
@@ -162,35 +79,6 @@ skip_without_display (void)
       return TRUE;
     }
   return FALSE;
-}
-
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-wait_until (Condition condition,
-            gpointer  data)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_S * G_USEC_PER_SEC;
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        return FALSE;
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (2000);
-    }
-
-  return TRUE;
-}
-
-static void
-spin_for_ms (guint ms)
-{
-  gint64 until = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  while (g_get_monotonic_time () < until)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (2000);
 }
 
 static PmWindow *
@@ -223,22 +111,6 @@ page (const char *name)
 }
 
 static void
-act (GtkWidget  *widget,
-     const char *action,
-     const char *string_parameter)
-{
-  gboolean found;
-
-  if (string_parameter != NULL)
-    found = gtk_widget_activate_action (widget, action, "s", string_parameter);
-  else
-    found = gtk_widget_activate_action (widget, action, NULL);
-
-  if (!found)
-    g_error ("No action %s here", action);
-}
-
-static void
 type_code (GtkWidget  *on_page,
            const char *prefix,
            const char *code)
@@ -250,9 +122,9 @@ type_code (GtkWidget  *on_page,
     {
       char digit[2] = { *c, '\0' };
 
-      act (on_page, digit_action, digit);
+      pm_kiosk_test_act (on_page, digit_action, digit);
     }
-  act (on_page, submit_action, NULL);
+  pm_kiosk_test_act (on_page, submit_action, NULL);
 }
 
 static gboolean
@@ -280,48 +152,6 @@ sign_in (const char *code,
   assert_page_soon (expect_page);
 }
 
-/* Renders the window as it is now into screenshots/NAME.png in the build folder. */
-static void
-save_screenshot (const char *name)
-{
-  GtkWidget *widget = GTK_WIDGET (window ());
-  const char *build_root = g_getenv ("POSTMETER_BUILD_ROOT");
-  g_autofree char *folder = NULL;
-  g_autofree char *file = NULL;
-  g_autofree char *file_name = g_strconcat (name, ".png", NULL);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GskRenderer *renderer;
-  int width, height;
-
-  /* Let transitions finish and the frame clock lay the page out. */
-  spin_for_ms (450);
-
-  folder = g_build_filename (build_root != NULL ? build_root : g_get_tmp_dir (),
-                             "screenshots", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
-  file = g_build_filename (folder, file_name, NULL);
-
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  g_assert_cmpint (width, >, 0);
-  g_assert_cmpint (height, >, 0);
-
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-
-  renderer = gtk_native_get_renderer (GTK_NATIVE (widget));
-  texture = gsk_renderer_render_texture (renderer, node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_true (gdk_texture_save_to_png (texture, file));
-  g_test_message ("Screenshot: %s", file);
-}
-
 /* Keypad and keyboard, alone ------------------------------------------------------------- */
 
 static void
@@ -331,9 +161,9 @@ test_keypad_digits (void)
   g_autofree char *code = NULL;
   g_autofree char *after_clear = NULL;
 
-  if (xvfb_skip_reason != NULL)
+  if (pm_kiosk_test_skip_reason () != NULL)
     {
-      g_test_skip (xvfb_skip_reason);
+      g_test_skip (pm_kiosk_test_skip_reason ());
       return;
     }
 
@@ -379,9 +209,9 @@ test_keyboard_names (void)
   GtkWidget *keyboard;
   GtkWidget *entry;
 
-  if (xvfb_skip_reason != NULL)
+  if (pm_kiosk_test_skip_reason () != NULL)
     {
-      g_test_skip (xvfb_skip_reason);
+      g_test_skip (pm_kiosk_test_skip_reason ());
       return;
     }
 
@@ -552,9 +382,9 @@ test_first_start (void)
   GtkWidget *setup;
   GdkRectangle geometry;
 
-  if (xvfb_skip_reason != NULL)
+  if (pm_kiosk_test_skip_reason () != NULL)
     {
-      g_test_skip (xvfb_skip_reason);
+      g_test_skip (pm_kiosk_test_skip_reason ());
       return;
     }
 
@@ -579,7 +409,7 @@ test_first_start (void)
   save_screenshot ("first-start");
 
   /* No name: a plain message, and it stays on the name. */
-  act (setup, "setup.next", NULL);
+  pm_kiosk_test_act (setup, "setup.next", NULL);
   g_assert_cmpstr (pm_setup_page_get_step (PM_SETUP_PAGE (setup)), ==, "name");
   g_assert_cmpstr (pm_setup_page_get_message (PM_SETUP_PAGE (setup)), ==,
                    "Type the supervisor's name first.");
@@ -596,7 +426,7 @@ test_set_up_supervisor (void)
 
   setup = page ("setup");
   pm_setup_page_set_name (PM_SETUP_PAGE (setup), "  " SUPERVISOR_NAME " ");
-  act (setup, "setup.next", NULL);
+  pm_kiosk_test_act (setup, "setup.next", NULL);
   g_assert_cmpstr (pm_setup_page_get_step (PM_SETUP_PAGE (setup)), ==, "code");
   save_screenshot ("first-start-code");
 
@@ -718,7 +548,7 @@ mail_weight_is (gpointer data)
 static void
 mail_print (GtkWidget *mail)
 {
-  act (mail, "mail.print", NULL);
+  pm_kiosk_test_act (mail, "mail.print", NULL);
   if (!wait_until (mail_idle, mail))
     g_error ("Printing did not finish within %d s", WAIT_TIMEOUT_S);
 }
@@ -744,7 +574,7 @@ put_piece (GtkWidget  *mail,
 {
   WeightWait wait = { mail, shown };
 
-  act (mail, "mail.put-piece", weight);
+  pm_kiosk_test_act (mail, "mail.put-piece", weight);
   if (!wait_until (mail_weight_is, &wait))
     g_error ("The scale did not settle at %s; the page shows %s", shown,
              pm_mail_page_get_weight_text (PM_MAIL_PAGE (mail)));
@@ -854,7 +684,7 @@ test_mail_print_letter (void)
 
     g_settings_set_boolean (settings, PM_SETTINGS_DEMO_CONTROLS, TRUE);
     pm_mail_page_refresh (PM_MAIL_PAGE (mail));
-    spin_for_ms (300);
+    pm_kiosk_test_spin_for_ms (300);
     g_assert_true (gtk_widget_get_mapped (find_widget (mail, is_button_for,
                                                        "mail.take-piece")));
     assert_row_visible (mail, "Date of mailing");
@@ -865,7 +695,7 @@ test_mail_print_letter (void)
   }
 
   /* Nothing on the scale: refused, and nothing taken. */
-  act (mail, "mail.select-class", "first-class-letter");
+  pm_kiosk_test_act (mail, "mail.select-class", "first-class-letter");
   g_assert_false (mail_print_sensitive (mail));
   assert_mail_refused (mail, "There is no piece on the scale");
   save_screenshot ("mail-refused-no-piece");
@@ -879,13 +709,13 @@ test_mail_print_letter (void)
   save_screenshot ("mail-weighed");
 
   /* A malformed ZIP is refused before any debit. */
-  act (mail, "mail.set-destination", "2000");
+  pm_kiosk_test_act (mail, "mail.set-destination", "2000");
   g_assert_false (mail_print_sensitive (mail));
   assert_mail_refused (mail, "“2000” is not a ZIP Code");
   save_screenshot ("mail-refused-zip");
 
   /* Corrected: the refusal goes with the bad ZIP. */
-  act (mail, "mail.set-destination", "20001-0005");
+  pm_kiosk_test_act (mail, "mail.set-destination", "20001-0005");
   g_assert_null (pm_mail_page_get_message (PM_MAIL_PAGE (mail)));
   g_assert_true (mail_print_sensitive (mail));
   mail_print (mail);
@@ -943,7 +773,7 @@ test_mail_refusals_and_modes (void)
 
   /* A typed weight for a piece too big for the platform: a new piece, so the refusal
    * goes and Print is offered again. */
-  act (mail, "mail.set-manual-weight", "2.5 oz");
+  pm_kiosk_test_act (mail, "mail.set-manual-weight", "2.5 oz");
   g_assert_cmpstr (pm_mail_page_get_postage_text (PM_MAIL_PAGE (mail)), ==, "$1.36");
   g_assert_null (pm_mail_page_get_message (PM_MAIL_PAGE (mail)));
   g_assert_true (mail_print_sensitive (mail));
@@ -951,21 +781,21 @@ test_mail_refusals_and_modes (void)
   outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
   g_assert_nonnull (outcome);
   g_assert_cmpint (outcome->postage, ==, 1360);
-  act (mail, "mail.set-manual-weight", "");
+  pm_kiosk_test_act (mail, "mail.set-manual-weight", "");
 
   /* Key-in above the threshold needs a confirmation; then it prints. */
-  act (mail, "mail.select-mode", "key-in");
-  act (mail, "mail.set-amount", "25.00");
+  pm_kiosk_test_act (mail, "mail.select-mode", "key-in");
+  pm_kiosk_test_act (mail, "mail.set-amount", "25.00");
   assert_mail_refused (mail, "Confirm the amount");
   save_screenshot ("mail-key-in-confirm");
-  act (mail, "mail.print-confirmed", NULL);
+  pm_kiosk_test_act (mail, "mail.print-confirmed", NULL);
   g_assert_true (wait_until (mail_idle, mail));
   outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
   g_assert_nonnull (outcome);
   g_assert_cmpint (outcome->postage, ==, 25000);
 
   /* A date stamp for incoming mail takes nothing. */
-  act (mail, "mail.select-mode", "date-stamp");
+  pm_kiosk_test_act (mail, "mail.select-mode", "date-stamp");
   mail_print (mail);
   outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
   g_assert_nonnull (outcome);
@@ -973,13 +803,13 @@ test_mail_refusals_and_modes (void)
   g_assert_true (g_str_has_prefix (outcome->job_id, "date-stamp-"));
 
   /* Re-date and graphic only (the endorsement in data/graphics) take nothing either. */
-  act (mail, "mail.select-mode", "re-date");
+  pm_kiosk_test_act (mail, "mail.select-mode", "re-date");
   mail_print (mail);
   outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
   g_assert_nonnull (outcome);
   g_assert_cmpint (outcome->postage, ==, 0);
   g_assert_true (g_str_has_prefix (outcome->job_id, "re-date-"));
-  act (mail, "mail.select-mode", "graphic");
+  pm_kiosk_test_act (mail, "mail.select-mode", "graphic");
   mail_print (mail);
   outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
   g_assert_nonnull (outcome);
@@ -993,12 +823,12 @@ test_mail_refusals_and_modes (void)
   g_assert_cmpstr (pm_mail_page_get_batch_text (PM_MAIL_PAGE (mail)), ==,
                    "3 pieces, $27.14");
 
-  act (mail, "mail.select-mode", "postage");
-  act (mail, "mail.take-piece", NULL);
+  pm_kiosk_test_act (mail, "mail.select-mode", "postage");
+  pm_kiosk_test_act (mail, "mail.take-piece", NULL);
   g_assert_true (wait_until (mail_today_is, GINT_TO_POINTER (3)));
   save_screenshot ("mail-today");
 
-  act (mail, "mail.reset-batch", NULL);
+  pm_kiosk_test_act (mail, "mail.reset-batch", NULL);
   g_assert_cmpstr (pm_mail_page_get_batch_text (PM_MAIL_PAGE (mail)), ==,
                    "0 pieces, $0.00");
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
@@ -1030,31 +860,31 @@ test_mail_presets (void)
   g_assert_true (wait_until (mail_ready, mail));
 
   /* Large envelopes with a key-in amount, saved together under one name. */
-  act (mail, "mail.select-class", "first-class-flat");
-  act (mail, "mail.select-mode", "key-in");
-  act (mail, "mail.save-preset", "");
+  pm_kiosk_test_act (mail, "mail.select-class", "first-class-flat");
+  pm_kiosk_test_act (mail, "mail.select-mode", "key-in");
+  pm_kiosk_test_act (mail, "mail.save-preset", "");
   g_assert_cmpstr (pm_mail_page_get_message (PM_MAIL_PAGE (mail)), ==,
                    "Type a name for the preset first.");
-  act (mail, "mail.save-preset", "Flats keyed in");
+  pm_kiosk_test_act (mail, "mail.save-preset", "Flats keyed in");
   if (!wait_until (mail_message_is, "The preset is saved."))
     g_error ("Saving the preset: %s", pm_mail_page_get_message (PM_MAIL_PAGE (mail)));
 
   /* Back to letters, then one touch brings the preset's choices back. */
-  act (mail, "mail.select-class", "first-class-letter");
-  act (mail, "mail.select-mode", "postage");
-  act (mail, "mail.apply-preset", "Flats keyed in");
+  pm_kiosk_test_act (mail, "mail.select-class", "first-class-letter");
+  pm_kiosk_test_act (mail, "mail.select-mode", "postage");
+  pm_kiosk_test_act (mail, "mail.apply-preset", "Flats keyed in");
   g_assert_true (wait_until (mail_preset_is, "Flats keyed in"));
   class_code = pm_mail_page_dup_class (PM_MAIL_PAGE (mail));
   g_assert_cmpstr (class_code, ==, "first-class-flat");
   g_assert_cmpstr (pm_mail_page_get_mode (PM_MAIL_PAGE (mail)), ==, "key-in");
 
   /* The supervisor makes it the default. */
-  act (mail, "mail.default-preset", "Flats keyed in");
+  pm_kiosk_test_act (mail, "mail.default-preset", "Flats keyed in");
   if (!wait_until (mail_message_is, "The Mail screen now starts with this preset."))
     g_error ("Setting the default: %s", pm_mail_page_get_message (PM_MAIL_PAGE (mail)));
   save_screenshot ("mail-preset");
 
-  act (mail, "mail.select-mode", "postage");
+  pm_kiosk_test_act (mail, "mail.select-mode", "postage");
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
 }
 
@@ -1082,10 +912,10 @@ test_mail_zone_parcel (void)
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
   mail = page ("mail");
   g_assert_true (wait_until (mail_ready, mail));
-  act (mail, "mail.select-mode", "postage");
-  act (mail, "mail.take-piece", NULL);
-  act (mail, "mail.select-class", "ground-advantage-parcel");
-  act (mail, "mail.set-destination", "");
+  pm_kiosk_test_act (mail, "mail.select-mode", "postage");
+  pm_kiosk_test_act (mail, "mail.take-piece", NULL);
+  pm_kiosk_test_act (mail, "mail.select-class", "ground-advantage-parcel");
+  pm_kiosk_test_act (mail, "mail.set-destination", "");
   put_piece (mail, "1 lb", "1 lb");
   g_assert_true (wait_until (mail_funds_shown, mail));
   before = pm_psd_get_status_sync (pm_application_get_psd (app), &error);
@@ -1098,11 +928,11 @@ test_mail_zone_parcel (void)
   save_screenshot ("mail-zone-no-destination");
   assert_mail_refused (mail, "enter the destination ZIP");
 
-  act (mail, "mail.set-destination", "9410");
+  pm_kiosk_test_act (mail, "mail.set-destination", "9410");
   assert_mail_refused (mail, "“9410” is not a ZIP Code");
 
   /* 002 is not in use: no zone, and none guessed. */
-  act (mail, "mail.set-destination", "00212");
+  pm_kiosk_test_act (mail, "mail.set-destination", "00212");
   assert_mail_refused (mail, "00212 is not in the zone chart for origin 606");
 
   after = pm_psd_get_status_sync (pm_application_get_psd (app), &error);
@@ -1112,7 +942,7 @@ test_mail_zone_parcel (void)
   g_clear_pointer (&after, pm_psd_status_free);
 
   /* San Francisco is zone 8 from Chicago. */
-  act (mail, "mail.set-destination", "94105");
+  pm_kiosk_test_act (mail, "mail.set-destination", "94105");
   g_assert_cmpstr (pm_mail_page_get_postage_text (PM_MAIL_PAGE (mail)), ==, "$13.65");
   g_assert_cmpstr (pm_mail_page_get_destination_text (PM_MAIL_PAGE (mail)), ==,
                    "Zone 8 from 60601 (older zone chart: check it at postcalc.usps.com)");
@@ -1146,9 +976,9 @@ test_mail_zone_parcel (void)
   g_assert_cmpuint (after->piece_count, ==, before->piece_count + 1);
   g_assert_cmpint (after->descending, ==, before->descending - 13650);
 
-  act (mail, "mail.take-piece", NULL);
-  act (mail, "mail.select-class", "first-class-letter");
-  act (mail, "mail.set-destination", "");
+  pm_kiosk_test_act (mail, "mail.take-piece", NULL);
+  pm_kiosk_test_act (mail, "mail.select-class", "first-class-letter");
+  pm_kiosk_test_act (mail, "mail.set-destination", "");
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
 }
 
@@ -1196,9 +1026,9 @@ assert_threshold_refused (GtkWidget  *settings,
 {
   const char *message;
 
-  act (settings, "settings.set-low-funds", low_funds);
-  act (settings, "settings.set-key-in-threshold", key_in);
-  act (settings, "settings.save-printing", NULL);
+  pm_kiosk_test_act (settings, "settings.set-low-funds", low_funds);
+  pm_kiosk_test_act (settings, "settings.set-key-in-threshold", key_in);
+  pm_kiosk_test_act (settings, "settings.save-printing", NULL);
   message = pm_settings_page_get_printing_message (PM_SETTINGS_PAGE (settings));
   g_assert_nonnull (message);
   if (strstr (message, words) == NULL)
@@ -1212,9 +1042,9 @@ save_thresholds (GtkWidget  *settings,
                  const char *low_funds,
                  const char *key_in)
 {
-  act (settings, "settings.set-low-funds", low_funds);
-  act (settings, "settings.set-key-in-threshold", key_in);
-  act (settings, "settings.save-printing", NULL);
+  pm_kiosk_test_act (settings, "settings.set-low-funds", low_funds);
+  pm_kiosk_test_act (settings, "settings.set-key-in-threshold", key_in);
+  pm_kiosk_test_act (settings, "settings.save-printing", NULL);
   if (!wait_until (settings_message_is, "The printing thresholds are saved."))
     g_error ("Saving the thresholds: %s",
              pm_settings_page_get_printing_message (PM_SETTINGS_PAGE (settings)));
@@ -1282,7 +1112,7 @@ test_settings_printing_thresholds (void)
                    "key-in-confirm-threshold-mills = 30000");
 
   /* The same value again writes nothing. */
-  act (settings, "settings.save-printing", NULL);
+  pm_kiosk_test_act (settings, "settings.save-printing", NULL);
   g_assert_cmpstr (pm_settings_page_get_printing_message (PM_SETTINGS_PAGE (settings)), ==,
                    "Nothing changed.");
 
@@ -1294,8 +1124,8 @@ test_settings_printing_thresholds (void)
   g_assert_false (pm_settings_page_get_printing_editable (PM_SETTINGS_PAGE (settings)));
   g_assert_true (wait_until (settings_thresholds_are, saved));
   save_screenshot ("settings-printing-operator");
-  act (settings, "settings.set-low-funds", "1");
-  act (settings, "settings.save-printing", NULL);
+  pm_kiosk_test_act (settings, "settings.set-low-funds", "1");
+  pm_kiosk_test_act (settings, "settings.save-printing", NULL);
   g_assert_cmpstr (pm_settings_page_get_printing_message (PM_SETTINGS_PAGE (settings)), ==,
                    "Only a supervisor can change the printing thresholds.");
   g_assert_cmpint (store_setting (PM_STORE_SETTING_LOW_FUNDS_MILLS), ==, 300000);
@@ -1310,20 +1140,20 @@ test_settings_printing_thresholds (void)
     g_error ("No low-funds warning with $300.00 as the threshold");
   g_assert_cmpstr (pm_mail_page_get_low_funds_warning (PM_MAIL_PAGE (mail)), ==,
                    "Funds are low (below $300.00). Add funds from the Funds screen.");
-  act (mail, "mail.select-mode", "key-in");
-  act (mail, "mail.select-class", "first-class-letter");
-  act (mail, "mail.set-destination", "20001");
-  act (mail, "mail.set-amount", "25.00");
+  pm_kiosk_test_act (mail, "mail.select-mode", "key-in");
+  pm_kiosk_test_act (mail, "mail.select-class", "first-class-letter");
+  pm_kiosk_test_act (mail, "mail.set-destination", "20001");
+  pm_kiosk_test_act (mail, "mail.set-amount", "25.00");
   mail_print (mail);
   outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
   g_assert_nonnull (outcome);
   g_assert_cmpint (outcome->kind, ==, PM_PRINT_OUTCOME_PRINTED);
   g_assert_cmpint (outcome->postage, ==, 25000);
-  act (mail, "mail.set-amount", "35.00");
+  pm_kiosk_test_act (mail, "mail.set-amount", "35.00");
   assert_mail_refused (mail, "Confirm the amount");
-  act (mail, "mail.set-amount", "");
-  act (mail, "mail.select-mode", "postage");
-  act (mail, "mail.set-destination", "");
+  pm_kiosk_test_act (mail, "mail.set-amount", "");
+  pm_kiosk_test_act (mail, "mail.select-mode", "postage");
+  pm_kiosk_test_act (mail, "mail.set-destination", "");
 
   /* Back to the defaults, through the same screen. */
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "settings");
@@ -1374,26 +1204,26 @@ test_mail_funds_short (void)
   g_assert_true (wait_until (mail_ready, mail));
 
   /* Bring the funds under $40.85 with one confirmed key-in of $99.00. */
-  act (mail, "mail.select-mode", "key-in");
-  act (mail, "mail.select-class", "first-class-letter");
-  act (mail, "mail.set-destination", "20001");
-  act (mail, "mail.set-amount", "99.00");
+  pm_kiosk_test_act (mail, "mail.select-mode", "key-in");
+  pm_kiosk_test_act (mail, "mail.select-class", "first-class-letter");
+  pm_kiosk_test_act (mail, "mail.set-destination", "20001");
+  pm_kiosk_test_act (mail, "mail.set-amount", "99.00");
   assert_mail_refused (mail, "Confirm the amount");
-  act (mail, "mail.print-confirmed", NULL);
+  pm_kiosk_test_act (mail, "mail.print-confirmed", NULL);
   g_assert_true (wait_until (mail_idle, mail));
   outcome = pm_mail_page_get_last_outcome (PM_MAIL_PAGE (mail));
   g_assert_nonnull (outcome);
   g_assert_cmpint (outcome->postage, ==, 99000);
-  act (mail, "mail.set-amount", "");
+  pm_kiosk_test_act (mail, "mail.set-amount", "");
   before = psd_status ();
   g_assert_cmpint (before->descending, <, 40850);
   g_assert_cmpint (before->descending, >, 0);
 
   /* 10 lb of Ground Advantage to zone 8 in the 2026 holiday prices: $40.85. */
-  act (mail, "mail.select-mode", "postage");
-  act (mail, "mail.select-class", "ground-advantage-parcel");
-  act (mail, "mail.set-destination", "94105");
-  act (mail, "mail.take-piece", NULL);
+  pm_kiosk_test_act (mail, "mail.select-mode", "postage");
+  pm_kiosk_test_act (mail, "mail.select-class", "ground-advantage-parcel");
+  pm_kiosk_test_act (mail, "mail.set-destination", "94105");
+  pm_kiosk_test_act (mail, "mail.take-piece", NULL);
   put_piece (mail, "10 lb", "10 lb");
   g_assert_cmpstr (pm_mail_page_get_postage_text (PM_MAIL_PAGE (mail)), ==, "$40.85");
   holds = pm_money_format (before->descending);
@@ -1406,9 +1236,9 @@ test_mail_funds_short (void)
 
   /* Funds again for what follows, as a refill from the data center would bring them. */
   refill_psd (2, 100 * PM_MILLS_PER_DOLLAR);
-  act (mail, "mail.take-piece", NULL);
-  act (mail, "mail.select-class", "first-class-letter");
-  act (mail, "mail.set-destination", "");
+  pm_kiosk_test_act (mail, "mail.take-piece", NULL);
+  pm_kiosk_test_act (mail, "mail.select-class", "first-class-letter");
+  pm_kiosk_test_act (mail, "mail.set-destination", "");
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
 }
 
@@ -1433,18 +1263,18 @@ test_mail_inspection_overdue (void)
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
   mail = page ("mail");
   g_assert_true (wait_until (mail_ready, mail));
-  act (mail, "mail.select-mode", "postage");
-  act (mail, "mail.select-class", "first-class-letter");
-  act (mail, "mail.set-destination", "20001");
-  act (mail, "mail.set-manual-weight", "1 oz");
+  pm_kiosk_test_act (mail, "mail.select-mode", "postage");
+  pm_kiosk_test_act (mail, "mail.select-class", "first-class-letter");
+  pm_kiosk_test_act (mail, "mail.set-destination", "20001");
+  pm_kiosk_test_act (mail, "mail.set-manual-weight", "1 oz");
   assert_mail_refused (mail, "The meter's inspection is overdue, so it may not print "
                              "postage. Connect to the data center from Funds to be "
                              "inspected.");
   save_screenshot ("mail-refused-inspection-overdue");
   assert_nothing_debited (before);
 
-  act (mail, "mail.set-manual-weight", "");
-  act (mail, "mail.set-destination", "");
+  pm_kiosk_test_act (mail, "mail.set-manual-weight", "");
+  pm_kiosk_test_act (mail, "mail.set-destination", "");
   pm_clock_clear_override ();
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
 }
@@ -1486,9 +1316,9 @@ test_mail_dates (void)
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
   mail = page ("mail");
   g_assert_true (wait_until (mail_ready, mail));
-  act (mail, "mail.select-mode", "postage");
-  act (mail, "mail.select-class", "first-class-letter");
-  act (mail, "mail.set-manual-weight", "1 oz");
+  pm_kiosk_test_act (mail, "mail.select-mode", "postage");
+  pm_kiosk_test_act (mail, "mail.select-class", "first-class-letter");
+  pm_kiosk_test_act (mail, "mail.set-manual-weight", "1 oz");
 
   /* One second before local midnight, then two seconds later: the date rolls over. */
   now = pm_clock_now_local ();
@@ -1517,7 +1347,7 @@ test_mail_dates (void)
   /* Back to the real time. Moving the clock to midnight may have tripped the idle lock:
    * sign in again. */
   pm_clock_clear_override ();
-  spin_for_ms (1100);
+  pm_kiosk_test_spin_for_ms (1100);
   if (page_is ("lock"))
     {
       sign_in (SUPERVISOR_CODE, "home");
@@ -1534,7 +1364,7 @@ test_mail_dates (void)
   assert_mail_refused (mail, "never dated back");
   save_screenshot ("mail-refused-date-back");
 
-  act (mail, "mail.set-manual-weight", "");
+  pm_kiosk_test_act (mail, "mail.set-manual-weight", "");
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
 }
 
@@ -1564,14 +1394,14 @@ test_mail_device_refusals (void)
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.open-page", "s", "mail");
   mail = page ("mail");
   g_assert_true (wait_until (mail_ready, mail));
-  act (mail, "mail.select-mode", "postage");
-  act (mail, "mail.select-class", "first-class-letter");
+  pm_kiosk_test_act (mail, "mail.select-mode", "postage");
+  pm_kiosk_test_act (mail, "mail.select-class", "first-class-letter");
   g_assert_true (wait_until (mail_funds_shown, mail));
   funds = g_strdup (pm_mail_page_get_funds_text (PM_MAIL_PAGE (mail)));
 
   /* Printing while the weight still swings. */
-  act (mail, "mail.take-piece", NULL);
-  act (mail, "mail.put-piece", "1.5 oz");
+  pm_kiosk_test_act (mail, "mail.take-piece", NULL);
+  pm_kiosk_test_act (mail, "mail.put-piece", "1.5 oz");
   if (!wait_until (mail_settling, mail))
     g_error ("The scale never showed the piece settling");
   assert_mail_refused (mail, "not stable yet");
@@ -1607,7 +1437,7 @@ test_mail_device_refusals (void)
   g_assert_cmpstr (pm_mail_page_get_low_funds_warning (PM_MAIL_PAGE (mail)), ==,
                    "Funds are low (below $250.00). Add funds from the Funds screen.");
   save_screenshot ("mail-low-funds");
-  act (mail, "mail.take-piece", NULL);
+  pm_kiosk_test_act (mail, "mail.take-piece", NULL);
   gtk_widget_activate_action (GTK_WIDGET (window ()), "win.go-home", NULL);
 }
 
@@ -1647,11 +1477,11 @@ add_user (GtkWidget  *users,
 {
   g_autofree char *toast = g_strdup_printf ("%s can now sign in.", name);
 
-  act (users, "users.add", NULL);
+  pm_kiosk_test_act (users, "users.add", NULL);
   g_assert_cmpstr (pm_users_page_get_step (PM_USERS_PAGE (users)), ==, "details");
   pm_users_page_set_name (PM_USERS_PAGE (users), name);
-  act (users, "users.role", role);
-  act (users, "users.next", NULL);
+  pm_kiosk_test_act (users, "users.role", role);
+  pm_kiosk_test_act (users, "users.next", NULL);
   g_assert_cmpstr (pm_users_page_get_step (PM_USERS_PAGE (users)), ==, "code");
   type_code (users, "users", code);
   g_assert_cmpstr (pm_users_page_get_step (PM_USERS_PAGE (users)), ==, "confirm");
@@ -1686,11 +1516,11 @@ test_users_add_disable (void)
   g_assert_nonnull (pm_users_page_find_user (PM_USERS_PAGE (users), SUPERVISOR_NAME));
 
   /* The form as a supervisor sees it, then Cancel leaves nothing behind. */
-  act (users, "users.add", NULL);
+  pm_kiosk_test_act (users, "users.add", NULL);
   pm_users_page_set_name (PM_USERS_PAGE (users), "Pat Example");
-  act (users, "users.role", "support");
+  pm_kiosk_test_act (users, "users.role", "support");
   save_screenshot ("users-add");
-  act (users, "users.cancel", NULL);
+  pm_kiosk_test_act (users, "users.cancel", NULL);
   g_assert_cmpstr (pm_users_page_get_step (PM_USERS_PAGE (users)), ==, "list");
   g_assert_true (wait_until (users_page_idle, users));
   g_assert_null (pm_users_page_find_user (PM_USERS_PAGE (users), "Pat Example"));
@@ -1704,16 +1534,16 @@ test_users_add_disable (void)
   g_assert_true (olive->active);
 
   /* A code someone already has is refused, and nothing is saved. */
-  act (users, "users.add", NULL);
+  pm_kiosk_test_act (users, "users.add", NULL);
   pm_users_page_set_name (PM_USERS_PAGE (users), "Copy Cat");
-  act (users, "users.next", NULL);
+  pm_kiosk_test_act (users, "users.next", NULL);
   type_code (users, "users", OPERATOR_CODE);
   type_code (users, "users", OPERATOR_CODE);
   g_assert_true (wait_until (users_page_idle, users));
   g_assert_cmpstr (pm_users_page_get_step (PM_USERS_PAGE (users)), ==, "code");
   g_assert_cmpstr (pm_users_page_get_message (PM_USERS_PAGE (users)), ==,
                    "Someone else already has that code. Choose a different one.");
-  act (users, "users.cancel", NULL);
+  pm_kiosk_test_act (users, "users.cancel", NULL);
   g_assert_cmpstr (pm_users_page_get_step (PM_USERS_PAGE (users)), ==, "list");
   g_assert_true (wait_until (users_page_idle, users));
   g_assert_null (pm_users_page_find_user (PM_USERS_PAGE (users), "Copy Cat"));
@@ -1827,9 +1657,9 @@ test_idle_lock (void)
   g_action_group_activate_action (G_ACTION_GROUP (app), "log-out", NULL);
   sign_in (OPERATOR_CODE, "home");
 
-  spin_for_ms (1100);
+  pm_kiosk_test_spin_for_ms (1100);
   pm_clock_advance_s (14);
-  spin_for_ms (1300);
+  pm_kiosk_test_spin_for_ms (1300);
   g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "home");
 
   pm_clock_advance_s (2);
@@ -1840,7 +1670,7 @@ test_idle_lock (void)
   g_settings_set_uint (settings, PM_SETTINGS_IDLE_LOCK_SECONDS, 600);
   sign_in (OPERATOR_CODE, "home");
   pm_clock_advance_s (300);
-  spin_for_ms (1300);
+  pm_kiosk_test_spin_for_ms (1300);
   g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "home");
   pm_clock_advance_s (301);
   g_assert_true (wait_until (page_is_lock, NULL));
@@ -1878,14 +1708,14 @@ test_lockout (void)
     }
 
   g_assert_true (wait_until (lock_page_locked_out, lock));
-  spin_for_ms (1100);
+  pm_kiosk_test_spin_for_ms (1100);
   g_assert_true (g_str_has_prefix (pm_lock_page_get_message (PM_LOCK_PAGE (lock)),
                                    "Too many wrong codes."));
   save_screenshot ("lock-lockout");
 
   /* The keypad takes nothing, not even the right code. */
   type_code (lock, "lock", SUPERVISOR_CODE);
-  spin_for_ms (300);
+  pm_kiosk_test_spin_for_ms (300);
   g_assert_cmpstr (pm_window_get_page_name (window ()), ==, "lock");
 
   /* A restart (the page read afresh from the store) keeps the lockout. */
@@ -1941,7 +1771,7 @@ test_service_page (void)
   /* Without a store there is no data center connection: the error log cannot go, and the
    * page says so at once. */
   g_assert_null (pm_service_page_get_log_status (PM_SERVICE_PAGE (page ("service"))));
-  act (page ("service"), "service.send-error-log", NULL);
+  pm_kiosk_test_act (page ("service"), "service.send-error-log", NULL);
   g_assert_false (pm_service_page_is_sending (PM_SERVICE_PAGE (page ("service"))));
   g_test_message ("%s", pm_service_page_get_log_status (PM_SERVICE_PAGE (page ("service"))));
   g_assert_true (g_str_has_prefix (pm_service_page_get_log_status (PM_SERVICE_PAGE
@@ -1998,7 +1828,7 @@ test_kiosk_mode (void)
   before = g_list_model_get_n_items (toplevels);
   g_signal_emit_by_name (kiosk, "enable-debugging", TRUE, &handled);
   g_assert_true (handled);
-  spin_for_ms (100);
+  pm_kiosk_test_spin_for_ms (100);
   g_assert_cmpuint (g_list_model_get_n_items (toplevels), ==, before);
 
   gtk_window_destroy (GTK_WINDOW (kiosk));
@@ -2060,25 +1890,6 @@ test_command_line (void)
   g_string_free (printed, TRUE);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  dir = g_dir_open (path, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -2088,19 +1899,11 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  /* The private bus has no accessibility service to offer. */
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  /* Software GL under Xvfb costs seconds of CPU; cairo draws the same pages cheaply. */
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  pm_kiosk_test_start_session ();
 
-  /* A private session bus, so GTK and GApplication find one and nothing leaks out. It
-   * clears DISPLAY, so it comes up before Xvfb. */
-  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (bus);
-
-  if (!start_xvfb (&error))
+  if (!pm_kiosk_test_start_xvfb (&error))
     g_error ("Could not start Xvfb: %s", error->message);
-  if (xvfb_skip_reason == NULL)
+  if (pm_kiosk_test_skip_reason () == NULL)
     gtk_init ();
 
   g_test_add_func ("/kiosk/status/unknown-until-set", test_status_unknown);
@@ -2140,23 +1943,14 @@ main (int   argc,
 
       if (win != NULL)
         gtk_window_destroy (GTK_WINDOW (win));
-      spin_for_ms (50);
+      pm_kiosk_test_spin_for_ms (50);
       g_clear_object (&app);
     }
   if (state_dir != NULL)
-    remove_tree (state_dir);
+    pm_kiosk_test_remove_tree (state_dir);
   g_free (state_dir);
 
-  /* Let go of the display before it goes away, or the next main loop turn (the bus
-   * shutting down) finds a dead X connection and exits the program. */
-  if (xvfb_skip_reason == NULL && gdk_display_get_default () != NULL)
-    gdk_display_close (gdk_display_get_default ());
-  stop_xvfb ();
-
-  /* GTK keeps its session bus connection to the end of the process, so stop the bus
-   * without waiting for that connection to go; releasing the GTestDBus would wait for it
-   * (30 s, then a warning), so it is left to the end of the process. */
-  g_test_dbus_stop (bus);
+  pm_kiosk_test_stop_session ();
 
   return result;
 }
