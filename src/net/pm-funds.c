@@ -70,9 +70,14 @@ check_refill (const PmFundsRequest  *request,
       g_autofree char *asked = pm_money_format (request->amount);
       g_autofree char *got = pm_money_format (pvd.amount);
 
+      /* The usual cause: an earlier refill of that amount was charged at the data center
+       * but never reached the PSD (it failed to write), so the data center answers the
+       * same refill number with it again. Asking for exactly that amount applies it. */
       g_set_error (error, PM_NET_ERROR, PM_NET_ERROR_MISMATCH,
                    "A refill of %s was asked for but the data center's refill is for %s; "
-                   "it was not applied", asked, got);
+                   "it was not applied. If an earlier refill of %s was charged but never "
+                   "reached the meter, refill exactly %s to apply it, then refill again",
+                   asked, got, got, got);
       return FALSE;
     }
   return TRUE;

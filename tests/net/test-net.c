@@ -656,7 +656,9 @@ test_hostile_refills (void)
     { 7, 100000, FALSE, FALSE, PM_NET_ERROR_MISMATCH, "a refill was skipped" },
     { 6, 100000, TRUE, FALSE, PM_NET_ERROR_SIGNATURE, "not signed by the provider" },
     { 6, 100000, FALSE, TRUE, PM_NET_ERROR_SIGNATURE, "not signed by the provider" },
-    { 6, 900000, FALSE, FALSE, PM_NET_ERROR_MISMATCH, "refill is for $900.00" },
+    { 6, 900000, FALSE, FALSE, PM_NET_ERROR_MISMATCH,
+      "refill is for $900.00; it was not applied. If an earlier refill of $900.00 was "
+      "charged but never reached the meter, refill exactly $900.00 to apply it" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
