@@ -272,36 +272,55 @@ pm_rating_install_file (PmRating    *self,
   return pm_rating_install (self, signature, content, trusted_key, error);
 }
 
-gboolean
-pm_rating_install_directory (PmRating    *self,
-                             const char  *path,
-                             PmVerifyKey *trusted_key,
-                             GError     **error)
+GPtrArray *
+pm_rating_list_packages (const char  *path,
+                         GError     **error)
 {
   g_autoptr (GDir) dir = NULL;
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *files;
   const char *name;
 
-  g_return_val_if_fail (self != NULL, FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, NULL);
 
   dir = g_dir_open (path, 0, error);
   if (dir == NULL)
-    return FALSE;
+    return NULL;
   while ((name = g_dir_read_name (dir)) != NULL)
     if (g_str_has_suffix (name, ".xml"))
       g_ptr_array_add (names, g_strdup (name));
   /* Directory order is arbitrary; install in name order so errors are reproducible. */
   g_ptr_array_sort (names, compare_names);
 
+  files = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < names->len; i++)
+    g_ptr_array_add (files, g_build_filename (path, g_ptr_array_index (names, i), NULL));
+  return files;
+}
+
+gboolean
+pm_rating_install_directory (PmRating    *self,
+                             const char  *path,
+                             PmVerifyKey *trusted_key,
+                             GError     **error)
+{
+  g_autoptr (GPtrArray) files = NULL;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  files = pm_rating_list_packages (path, error);
+  if (files == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < files->len; i++)
     {
-      const char *base = g_ptr_array_index (names, i);
-      g_autofree char *file = g_build_filename (path, base, NULL);
+      const char *file = g_ptr_array_index (files, i);
       g_autofree char *sig_file = g_strconcat (file, ".sig", NULL);
 
       if (!pm_rating_install_file (self, file, sig_file, trusted_key, error))
         {
+          g_autofree char *base = g_path_get_basename (file);
+
           g_prefix_error (error, "%s: ", base);
           return FALSE;
         }

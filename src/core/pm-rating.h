@@ -159,6 +159,9 @@ gboolean       pm_rating_install_file       (PmRating            *self,
                                              const char          *signature_file,
                                              PmVerifyKey         *trusted_key,
                                              GError             **error);
+/* The paths of the *.xml packages in a folder, in name order (a GPtrArray of char *). */
+GPtrArray     *pm_rating_list_packages      (const char          *path,
+                                             GError             **error);
 /* Installs every *.xml (with its .sig) in a folder, e.g. data/rates. Stops at the first
  * package refused, with its name in the error. */
 gboolean       pm_rating_install_directory  (PmRating            *self,

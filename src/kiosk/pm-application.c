@@ -4,7 +4,6 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <errno.h>
-#include <string.h>
 
 #include "pm-connection.h"
 #include "pm-cups-printer.h"
@@ -489,13 +488,6 @@ devices_open_free (DevicesOpen *open)
   g_free (open);
 }
 
-static gint
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
 /* Worker thread: the rate packages that come with Postmeter (or the configured folder).
  * A package the provider key does not vouch for is left out, not fatal: the packages the
  * data center sends, signed with that key, may be all this meter is meant to use. */
@@ -504,25 +496,18 @@ install_shipped_rates (PmRating    *rating,
                        const char  *rates_dir,
                        PmVerifyKey *key)
 {
-  g_autoptr(GDir) dir = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
+  g_autoptr(GPtrArray) files = pm_rating_list_packages (rates_dir, &error);
 
-  dir = g_dir_open (rates_dir, 0, &error);
-  if (dir == NULL)
+  if (files == NULL)
     {
       g_message ("No rate packages installed from %s: %s", rates_dir, error->message);
       return;
     }
-  while ((name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_suffix (name, ".xml"))
-      g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_names);
 
-  for (guint i = 0; i < names->len; i++)
+  for (guint i = 0; i < files->len; i++)
     {
-      g_autofree char *file = g_build_filename (rates_dir, names->pdata[i], NULL);
+      const char *file = g_ptr_array_index (files, i);
       g_autofree char *sig_file = g_strconcat (file, ".sig", NULL);
 
       g_clear_error (&error);
@@ -613,15 +598,6 @@ open_devices_thread (GTask        *task,
   g_task_return_boolean (task, TRUE);
 }
 
-static char *
-dup_setting_or_null (GSettings  *settings,
-                     const char *key)
-{
-  g_autofree char *value = g_settings_get_string (settings, key);
-
-  return *value != '\0' ? g_steal_pointer (&value) : NULL;
-}
-
 /* The scale from the settings (pm-scale-factory.h); NULL with none, or when the settings
  * cannot make one, which the operator learns from the Mail page (no scale: weights are
  * typed) and support from the journal. */
@@ -641,12 +617,12 @@ make_scale (PmApplication *self)
     return NULL;
 
   if (g_strcmp0 (driver, "simulated") == 0)
-    device = dup_setting_or_null (self->settings, PM_SETTINGS_SCALE_RECORDING);
+    device = dup_setting (self, PM_SETTINGS_SCALE_RECORDING);
   else
-    device = dup_setting_or_null (self->settings, PM_SETTINGS_SCALE_DEVICE);
-  protocol = dup_setting_or_null (self->settings, PM_SETTINGS_SCALE_PROTOCOL);
-  line = dup_setting_or_null (self->settings, PM_SETTINGS_SCALE_LINE);
-  unit = dup_setting_or_null (self->settings, PM_SETTINGS_SCALE_UNIT);
+    device = dup_setting (self, PM_SETTINGS_SCALE_DEVICE);
+  protocol = dup_setting (self, PM_SETTINGS_SCALE_PROTOCOL);
+  line = dup_setting (self, PM_SETTINGS_SCALE_LINE);
+  unit = dup_setting (self, PM_SETTINGS_SCALE_UNIT);
 
   scale = pm_scale_new_by_name (driver, device, protocol, line, unit, &error);
   if (scale == NULL)
@@ -663,10 +639,8 @@ make_printer (PmApplication *self)
 
   if (g_strcmp0 (driver, "cups") == 0)
     {
-      g_autofree char *queue = dup_setting_or_null (self->settings,
-                                                    PM_SETTINGS_PRINTER_QUEUE);
-      g_autofree char *server = dup_setting_or_null (self->settings,
-                                                     PM_SETTINGS_PRINTER_SERVER);
+      g_autofree char *queue = dup_setting (self, PM_SETTINGS_PRINTER_QUEUE);
+      g_autofree char *server = dup_setting (self, PM_SETTINGS_PRINTER_SERVER);
 
       if (queue != NULL)
         return PM_PRINTER (pm_cups_printer_new (_("Envelope printer"), queue, server));
